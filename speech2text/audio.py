@@ -1,0 +1,78 @@
+"""Reading audio: any file soundfile can read (wav, flac, ogg, mp3), any rate, any channels.
+
+This is the only module that reads audio files. Everything downstream sees
+float32 mono samples at SAMPLE_RATE.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+import torchaudio.functional
+
+SAMPLE_RATE = 16_000
+SILENCE_PEAK = 1e-4  # -80 dBFS: below this a whole recording holds no speech
+
+
+class AudioError(ValueError):
+    """A file that cannot be used as speech: missing, unreadable, empty or corrupt."""
+
+
+def resample(samples: np.ndarray, orig_rate: int, new_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited resampling of float32 mono samples (torchaudio's windowed sinc)."""
+    if orig_rate == new_rate:
+        return samples
+    tensor = torch.from_numpy(np.ascontiguousarray(samples))
+    return torchaudio.functional.resample(tensor, orig_rate, new_rate).numpy()
+
+
+def _read(source) -> tuple[np.ndarray, int]:
+    try:
+        samples, rate = soundfile.read(source, dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as error:
+        raise AudioError(f"not a readable audio file ({error.error_string if hasattr(error, 'error_string') else error})") from None
+    except (RuntimeError, TypeError, EOFError) as error:
+        raise AudioError(f"not a readable audio file ({error})") from None
+    return samples, rate
+
+
+def load_audio(source: str | Path | bytes, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Read a file, `-` (stdin) or raw file bytes into float32 mono samples at `sample_rate`.
+
+    Channels are averaged; integer formats are scaled to [-1, 1]. Raises AudioError
+    with a one-line reason for missing, empty, corrupt or non-finite audio.
+    Returns shape (samples,).
+    """
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        if not data:
+            raise AudioError("empty input")
+        samples, rate = _read(io.BytesIO(data))
+    elif str(source) == "-":
+        return load_audio(sys.stdin.buffer.read(), sample_rate)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise AudioError("no such file")
+        if path.is_dir():
+            raise AudioError("is a directory, not an audio file")
+        if path.stat().st_size == 0:
+            raise AudioError("empty file (0 bytes)")
+        samples, rate = _read(path)
+    if samples.shape[0] == 0:
+        raise AudioError("the audio has no samples")
+    if not np.isfinite(samples).all():
+        raise AudioError("the audio contains NaN or infinite samples")
+    mono = samples.mean(axis=1, dtype=np.float32)
+    return resample(mono, rate, sample_rate).astype(np.float32, copy=False)
+
+
+def check_not_silent(samples: np.ndarray) -> None:
+    """Raise AudioError if no sample reaches SILENCE_PEAK."""
+    if float(np.abs(samples).max(initial=0.0)) < SILENCE_PEAK:
+        raise AudioError("the audio is silent")

@@ -1,0 +1,95 @@
+"""Self-describing checkpoints: configs, vocabulary, weights and training metadata in one file.
+
+Files are read with torch.load(weights_only=True), so a checkpoint can hold
+only tensors and plain containers and can never run code. Writes go to a
+temporary file that is renamed into place, so a kill mid-write never leaves a
+half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .features import FeatureConfig
+from .model import AcousticModel, ModelConfig
+from .text import Vocabulary
+
+FORMAT = "speech2text-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A model file that is missing, corrupt, or not a speech2text checkpoint."""
+
+
+@dataclass
+class Checkpoint:
+    model: AcousticModel
+    feature_config: FeatureConfig
+    vocabulary: Vocabulary
+    metadata: dict = field(default_factory=dict)
+    trainer_state: dict | None = None
+
+
+def atomic_torch_save(obj, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: str | Path, checkpoint: Checkpoint, half: bool = False) -> None:
+    """Write `checkpoint`; with half=True the float weights are stored as float16 (half the size)."""
+    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in checkpoint.model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_config": checkpoint.model.config.to_dict(),
+        "feature_config": checkpoint.feature_config.to_dict(),
+        "vocabulary": list(checkpoint.vocabulary.symbols),
+        "state_dict": state,
+        "metadata": checkpoint.metadata,
+    }
+    if checkpoint.trainer_state is not None:
+        payload["trainer_state"] = checkpoint.trainer_state
+    atomic_torch_save(payload, path)
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by save_checkpoint; raises CheckpointError with a one-line reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such model file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "unsafe content"
+        raise CheckpointError(f"{path}: refused to load, the file holds more than weights ({first_line})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a speech2text checkpoint")
+    if payload.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {payload['format_version']} is newer than this speech2text reads ({FORMAT_VERSION}); upgrade"
+        )
+    try:
+        model = AcousticModel(ModelConfig(**payload["model_config"]))
+        state = {k: (v.float() if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
+        model.load_state_dict(state)
+        feature_config = FeatureConfig(**payload["feature_config"])
+        vocabulary = Vocabulary(tuple(payload["vocabulary"]))
+    except (KeyError, TypeError, RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{path}: damaged checkpoint ({type(error).__name__}: {str(error).splitlines()[0][:120]})") from None
+    model.eval()
+    return Checkpoint(model, feature_config, vocabulary, payload.get("metadata", {}), payload.get("trainer_state"))

@@ -1,0 +1,191 @@
+"""The `speech2text` command: each subcommand is a thin shell over a Python function.
+
+Heavy modules (torch, the model) are imported inside the subcommands, so
+`speech2text --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def error(message: str) -> None:
+    print(f"speech2text: error: {message}", file=sys.stderr)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _render(path: str, transcript, fmt: str) -> str:
+    record = {"audio": path, **transcript.to_dict()}
+    if fmt == "json":
+        return json.dumps(record, indent=2)
+    if fmt == "jsonl":
+        return json.dumps(record)
+    return transcript.text
+
+
+def cmd_transcribe(args) -> int:
+    import torch
+
+    from .audio import AudioError, check_not_silent, load_audio
+    from .checkpoint import CheckpointError
+    from .transcribe import Transcriber
+
+    torch.set_num_threads(args.threads)
+    if sum(1 for f in args.files if f == "-") > 1:
+        error("stdin (-) can be read only once")
+        return EXIT_USAGE
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+    except CheckpointError as e:
+        error(str(e))
+        return EXIT_FAILED
+    if args.output_dir:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    json_records = []
+    for path in args.files:
+        name = "<stdin>" if path == "-" else path
+        try:
+            samples = load_audio(path)
+            check_not_silent(samples)
+            transcript = transcriber.transcribe(samples)
+        except AudioError as e:
+            error(f"{name}: {e}")
+            failed += 1
+            continue
+        except OSError as e:
+            error(f"{name}: cannot read ({e.strerror or e})")
+            failed += 1
+            continue
+        if args.output_dir:
+            stem = "stdin" if path == "-" else Path(path).stem
+            out = args.output_dir / f"{stem}.{args.format}"
+            out.write_text(_render(name, transcript, args.format) + "\n")
+            print(f"{name} -> {out}", file=sys.stderr)
+        elif args.format == "json":
+            json_records.append({"audio": name, **transcript.to_dict()})
+        else:
+            print(_render(name, transcript, args.format), flush=True)
+    if json_records:
+        print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from .augment import AugmentConfig
+    from .checkpoint import CheckpointError
+    from .data import ManifestError
+    from .model import ModelConfig
+    from .train import TrainConfig, train
+
+    try:
+        model = ModelConfig(rnn_type=args.rnn_type, hidden_size=args.hidden_size, num_layers=args.num_layers,
+                            subsampling=args.subsampling, conv_channels=args.conv_channels, dropout=args.dropout)
+        config = TrainConfig(
+            train_manifests=tuple(str(m) for m in args.train), dev_manifest=str(args.dev) if args.dev else None,
+            out_dir=str(args.out), model=model, augment=None if args.no_augment else AugmentConfig(),
+            epochs=args.epochs, max_steps=args.max_steps, lr=args.lr, max_batch_s=args.batch_seconds,
+            warmup_steps=args.warmup_steps, threads=args.threads, seed=args.seed,
+            checkpoint_every_steps=args.checkpoint_every, num_workers=args.workers,
+        )
+        best = train(config)
+    except (ManifestError, CheckpointError, ValueError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print(f"best model: {best}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    import torch
+
+    from .checkpoint import CheckpointError
+    from .data import ManifestError, read_manifest
+    from .evaluate import evaluate
+    from .transcribe import Transcriber
+
+    torch.set_num_threads(args.threads)
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        rows = read_manifest(args.manifest)
+        result = evaluate(transcriber, rows)
+    except (CheckpointError, ManifestError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  "
+          f"WER {100 * result.wer:.2f}%  CER {100 * result.cer:.2f}%  RTF {result.rtf:.4f}")
+    for wer, row, hypothesis in result.worst(rows, args.worst):
+        print(f"  WER {100 * wer:5.1f}%  {Path(row['audio']).name}\n     ref: {row['text']}\n     hyp: {hypothesis}")
+    if args.hypotheses:
+        with open(args.hypotheses, "w") as f:
+            for row, hypothesis in zip(rows, result.hypotheses):
+                f.write(json.dumps({"audio": row["audio"], "ref": row["text"], "hyp": hypothesis}) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speech2text", description="Offline BiLSTM-CTC speech recognition.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3; - for stdin)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", help="bundled model name or checkpoint path (default: the bundled English model)")
+    p.add_argument("--format", choices=["txt", "json", "jsonl"], default="txt")
+    p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
+    p.add_argument("--threads", type=positive_int, default=2, help="CPU threads (default: 2)")
+    p.set_defaults(run=cmd_transcribe)
+
+    p = sub.add_parser("train", help="train a CTC model on JSON-lines manifests (resumes from OUT/last.pt)")
+    p.add_argument("--train", type=Path, action="append", required=True, help="training manifest (repeatable)")
+    p.add_argument("--dev", type=Path, help="dev manifest, scored with greedy WER after every epoch")
+    p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and metrics")
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--max-steps", type=positive_int)
+    p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--warmup-steps", type=positive_int, default=300)
+    p.add_argument("--batch-seconds", type=float, default=160.0, help="padded audio seconds per batch")
+    p.add_argument("--rnn-type", choices=["lstm", "gru", "rnn"], default="lstm")
+    p.add_argument("--hidden-size", type=positive_int, default=192)
+    p.add_argument("--num-layers", type=positive_int, default=3)
+    p.add_argument("--conv-channels", type=positive_int, default=256)
+    p.add_argument("--subsampling", type=positive_int, default=3)
+    p.add_argument("--dropout", type=float, default=0.15)
+    p.add_argument("--no-augment", action="store_true", help="train without speed/noise/SpecAugment")
+    p.add_argument("--checkpoint-every", type=positive_int, default=200, help="steps between checkpoints")
+    p.add_argument("--workers", type=int, default=1, help="data loading processes")
+    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="WER/CER and RTF of a model on a manifest")
+    p.add_argument("--model", help="bundled model name or checkpoint path")
+    p.add_argument("--manifest", type=Path, required=True)
+    p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")
+    p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
+    p.add_argument("--threads", type=positive_int, default=2)
+    p.set_defaults(run=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Scoring a model on a manifest: WER/CER, real-time factor and the hypotheses."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from .audio import load_audio
+from .metrics import error_rates
+from .transcribe import Transcriber
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    wer: float
+    cer: float
+    rtf: float
+    audio_s: float
+    references: list[str]
+    hypotheses: list[str]
+
+    def worst(self, rows: list[dict], count: int = 5) -> list[tuple[float, dict, str]]:
+        """The `count` utterances with the highest WER: (wer, row, hypothesis)."""
+        scored = [(error_rates([r], [h])["wer"], row, h) for row, r, h in zip(rows, self.references, self.hypotheses)]
+        return sorted(scored, key=lambda item: -item[0])[:count]
+
+
+def evaluate(transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True) -> Evaluation:
+    """Greedy-decode every row of a manifest in batches of similar length and score it."""
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["duration"])
+    hypotheses: dict[int, str] = {}
+    audio_s = compute_s = 0.0
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    for batch in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
+        samples = [load_audio(rows[i]["audio"]) for i in batch]
+        started = time.perf_counter()
+        transcripts = transcriber.transcribe_samples(samples)
+        compute_s += time.perf_counter() - started
+        for i, transcript in zip(batch, transcripts):
+            hypotheses[i] = transcript.text
+            audio_s += transcript.duration_s
+    references = [row["text"] for row in rows]
+    ordered = [hypotheses[i] for i in range(len(rows))]
+    rates = error_rates(references, ordered)
+    return Evaluation(rates["wer"], rates["cer"], compute_s / max(audio_s, 1e-9), audio_s, references, ordered)

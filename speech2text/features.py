@@ -1,0 +1,93 @@
+"""Log-mel features: 80 mel bins, 25 ms windows every 10 ms (torchaudio transforms)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torchaudio
+from torch import nn
+
+from .audio import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    sample_rate: int = SAMPLE_RATE
+    n_mels: int = 80
+    win_ms: float = 25.0
+    hop_ms: float = 10.0
+    n_fft: int = 512
+    log_floor: float = 1e-6
+
+    @property
+    def win_length(self) -> int:
+        return int(round(self.sample_rate * self.win_ms / 1000))
+
+    @property
+    def hop_length(self) -> int:
+        return int(round(self.sample_rate * self.hop_ms / 1000))
+
+    def num_frames(self, num_samples: torch.Tensor | int):
+        """Frames that a signal of `num_samples` yields (centered STFT)."""
+        return num_samples // self.hop_length + 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LogMel(nn.Module):
+    """Samples (batch, samples) -> log-mel features (batch, frames, n_mels).
+
+    Slaney mel scale and area normalization, like librosa's defaults, so the
+    features can be checked against librosa.feature.melspectrogram.
+    """
+
+    def __init__(self, config: FeatureConfig = FeatureConfig()):
+        super().__init__()
+        self.config = config
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            win_length=config.win_length,
+            hop_length=config.hop_length,
+            n_mels=config.n_mels,
+            power=2.0,
+            center=True,
+            pad_mode="constant",
+            norm="slaney",
+            mel_scale="slaney",
+        )
+
+    def forward(self, samples: torch.Tensor, sample_lengths: torch.Tensor | None = None):
+        """Returns (features, frame_lengths); frames past each length are zero."""
+        features = self.mel(samples).clamp_min(self.config.log_floor).log().transpose(1, 2)
+        if sample_lengths is None:
+            sample_lengths = torch.full((samples.shape[0],), samples.shape[1], dtype=torch.long)
+        frame_lengths = self.config.num_frames(sample_lengths)
+        return mask_padding(features, frame_lengths), frame_lengths
+
+
+def mask_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Zero every frame of (batch, time, ...) at or past its sequence's length."""
+    valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+    return x * valid.view(*valid.shape, *([1] * (x.dim() - 2))).to(x.dtype)
+
+
+class FeatureNormalizer(nn.Module):
+    """Per-bin mean/std normalization; the statistics are buffers, so they travel in checkpoints."""
+
+    def __init__(self, n_mels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_mels))
+        self.register_buffer("std", torch.ones(n_mels))
+
+    @torch.no_grad()
+    def fit(self, features: torch.Tensor, lengths: torch.Tensor) -> None:
+        """Set the statistics from a padded batch (batch, time, n_mels) of training features."""
+        valid = torch.cat([f[:n] for f, n in zip(features, lengths)])
+        self.mean.copy_(valid.mean(0))
+        self.std.copy_(valid.std(0).clamp_min(1e-3))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.mean) / self.std
