@@ -1,9 +1,10 @@
 """CTC training: a loop that knows nothing model-specific beyond (features, lengths) -> log-probs.
 
 Resumable: `last.pt` in the run folder is rewritten atomically every few
-hundred steps and at each epoch's end, with optimizer, scheduler, RNG and
-position in the epoch; running the same command again continues from it.
-`best.pt` holds the model with the lowest dev WER. `metrics.jsonl` and
+hundred steps, after each dev evaluation and at the end, with optimizer,
+scheduler, RNG and position in the epoch; running the same command again
+continues from it. `best.pt` holds the model with the lowest dev WER (or the
+final model when there is no dev set). `metrics.jsonl` and
 `metrics.png` record the run.
 """
 
@@ -224,8 +225,10 @@ def train(config: TrainConfig) -> Path:
             if result.wer <= state["best_wer"]:
                 state["best_wer"] = result.wer
                 save(out / "best.pt", with_trainer=False)
-        else:
-            save(out / "best.pt", with_trainer=False)
-        save(last_path)
-        plot_metrics(metrics.read(), out / "metrics.png")
+            plot_metrics(metrics.read(), out / "metrics.png")
+            save(last_path)
+    save(last_path)
+    if not dev_rows:
+        save(out / "best.pt", with_trainer=False)
+    plot_metrics(metrics.read(), out / "metrics.png")
     return out / "best.pt"

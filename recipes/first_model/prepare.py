@@ -10,18 +10,21 @@ the test split). Of the LJ Speech slice the last 35 utterances
 from __future__ import annotations
 
 import argparse
+import collections
+import random
 import sys
 from pathlib import Path
 
 import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from speech2text.data import write_manifest  # noqa: E402
+from speech2text.data import read_manifest, write_manifest  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 LJ_HELDOUT = 35
+SYNTH_DEV = 150
 
 
 def duration_s(path: Path) -> float:
@@ -47,6 +50,21 @@ def ljspeech_rows(root: Path) -> tuple[list[dict], list[dict]]:
     return rows[:-LJ_HELDOUT], rows[-LJ_HELDOUT:]
 
 
+def split_synthetic_dev(synth: Path) -> None:
+    """Move 150 utterances whose sentence is spoken only once out of synth/train.jsonl into a dev set.
+
+    Their text is then unseen in training; the dev set picks the best epoch, so
+    that the test sets stay untouched by model selection.
+    """
+    rows = read_manifest(synth / "train.jsonl")
+    counts = collections.Counter(row["text"] for row in rows)
+    candidates = [i for i, row in enumerate(rows) if len(row["text"].split()) >= 4 and counts[row["text"]] == 1]
+    dev = set(random.Random(1).sample(candidates, SYNTH_DEV))
+    write_manifest(synth / "train_only.jsonl", [row for i, row in enumerate(rows) if i not in dev])
+    write_manifest(synth / "dev.jsonl", [rows[i] for i in sorted(dev)])
+    print(f"synthetic: {len(rows) - len(dev)} train, {len(dev)} dev")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
@@ -58,6 +76,8 @@ def main() -> None:
         write_manifest(args.out / f"{corpus}_test.jsonl", test)
         hours = sum(r["duration"] for r in train) / 3600
         print(f"{corpus}: {len(train)} train ({hours:.2f} h), {len(test)} test")
+    if (args.out / "synth" / "train.jsonl").exists():
+        split_synthetic_dev(args.out / "synth")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,28 @@
+# Two commands do all the setup on a fresh machine:
+#   make run    creates .venv, installs speech2text, transcribes assets/ with the bundled model
+#   make test   the same install, then the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test test-fast clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@for f in assets/*.wav assets/*.flac; do printf '%s\t' "$$f"; $(BIN)/speech2text transcribe "$$f"; done
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,29 @@
+"""Export a trained checkpoint as the bundled model: float16 weights, no optimizer state.
+
+    python recipes/first_model/export.py work/first_model/run/best.pt speech2text/pretrained/en-small.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from speech2text.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("output", type=Path)
+    args = parser.parse_args()
+    trained = load_checkpoint(args.checkpoint)
+    metadata = {**trained.metadata, "name": args.output.stem, "weights": "float16"}
+    save_checkpoint(args.output, Checkpoint(trained.model, trained.feature_config, trained.vocabulary, metadata), half=True)
+    params = sum(p.numel() for p in trained.model.parameters())
+    print(f"{args.output}: {params / 1e6:.2f} M parameters, {args.output.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+import pickle
+
+import pytest
+import torch
+
+from speech2text.checkpoint import FORMAT_VERSION, Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from speech2text.features import FeatureConfig
+from speech2text.model import AcousticModel, ModelConfig
+from speech2text.text import Vocabulary
+
+TINY = ModelConfig(hidden_size=8, num_layers=2, conv_channels=8, rnn_type="gru")
+
+
+@pytest.fixture
+def saved(tmp_path):
+    torch.manual_seed(0)
+    model = AcousticModel(TINY)
+    model.normalizer.mean.fill_(-3.0)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, Checkpoint(model, FeatureConfig(), Vocabulary(), {"step": 7}))
+    return path, model
+
+
+def test_round_trip_restores_config_weights_and_normalizer(saved):
+    path, model = saved
+    loaded = load_checkpoint(path)
+    assert loaded.model.config == TINY
+    assert loaded.metadata == {"step": 7}
+    assert loaded.vocabulary == Vocabulary() and loaded.feature_config == FeatureConfig()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], tensor), name
+    assert loaded.model.normalizer.mean[0] == -3.0
+
+
+def test_half_precision_halves_the_file_and_loads_as_float32(saved, tmp_path):
+    path, model = saved
+    half = tmp_path / "half.pt"
+    save_checkpoint(half, Checkpoint(model, FeatureConfig(), Vocabulary()), half=True)
+    loaded = load_checkpoint(half)
+    weight = loaded.model.output.weight
+    assert weight.dtype == torch.float32
+    torch.testing.assert_close(weight, model.output.weight, atol=1e-3, rtol=1e-3)
+    assert half.stat().st_size < 0.75 * path.stat().st_size
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such model file"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_corrupt_and_truncated_files(saved, tmp_path):
+    path, _ = saved
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00\x01 definitely not a checkpoint" * 50)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    for bad in (garbage, truncated):
+        with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+            load_checkpoint(bad)
+
+
+def test_other_torch_files_are_rejected(tmp_path):
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(CheckpointError, match="not a speech2text checkpoint"):
+        load_checkpoint(other)
+
+
+class Exploit:
+    def __reduce__(self):
+        return (print, ("this ran code",))
+
+
+def test_a_file_that_would_run_code_is_refused(tmp_path, capsys):
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "speech2text-checkpoint", "payload": Exploit()}, evil, pickle_module=pickle)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        load_checkpoint(evil)
+    assert "this ran code" not in capsys.readouterr().out
+
+
+def test_newer_format_and_damaged_state(saved, tmp_path):
+    path, _ = saved
+    payload = torch.load(path, weights_only=True)
+    newer = dict(payload, format_version=FORMAT_VERSION + 1)
+    torch.save(newer, tmp_path / "newer.pt")
+    with pytest.raises(CheckpointError, match="newer"):
+        load_checkpoint(tmp_path / "newer.pt")
+    damaged = dict(payload, state_dict={k: v for k, v in payload["state_dict"].items() if "output" not in k})
+    torch.save(damaged, tmp_path / "damaged.pt")
+    with pytest.raises(CheckpointError, match="damaged checkpoint"):
+        load_checkpoint(tmp_path / "damaged.pt")

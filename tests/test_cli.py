@@ -1,0 +1,101 @@
+"""End-to-end runs of the `speech2text` command on real audio files, with the bundled model."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import ASSETS, SHARED
+
+GOOD = ASSETS / "what_is_your_name.wav"
+
+
+def run(*args, stdin: bytes | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "speech2text", *map(str, args)], input=stdin, capture_output=True, timeout=300
+    )
+
+
+def test_what_is_your_name_comes_out_right():
+    result = run("transcribe", GOOD)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "what is your name\n"
+    assert result.stderr == b""
+
+
+def test_a_missing_file_fails_alone_and_the_batch_goes_on(tmp_path):
+    result = run("transcribe", tmp_path / "missing.wav", GOOD)
+    assert result.returncode == 1
+    assert result.stdout.decode() == "what is your name\n"
+    assert result.stderr.decode() == f"speech2text: error: {tmp_path / 'missing.wav'}: no such file\n"
+
+
+def test_every_kind_of_bad_file_gives_one_line(tmp_path, speechlike):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    soundfile.write(tmp_path / "zero_length.wav", np.zeros(0, np.float32), 16000)
+    (tmp_path / "not_audio.wav").write_text("hello, I am a text file\n" * 40)
+    good_bytes = GOOD.read_bytes()
+    (tmp_path / "truncated.wav").write_bytes(good_bytes[:40])
+    soundfile.write(tmp_path / "nan.wav", np.full(8000, np.nan, np.float32), 16000, subtype="FLOAT")
+    soundfile.write(tmp_path / "silent.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "folder.wav").mkdir()
+    bad = ["missing.wav", "empty.wav", "zero_length.wav", "not_audio.wav", "truncated.wav", "nan.wav", "silent.wav", "folder.wav"]
+    result = run("transcribe", *[tmp_path / name for name in bad], GOOD)
+    assert result.returncode == 1
+    assert result.stdout.decode() == "what is your name\n"
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == len(bad), lines
+    for name, line in zip(bad, lines):
+        assert line.startswith(f"speech2text: error: {tmp_path / name}: "), line
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_json_has_words_with_times_and_confidences():
+    result = run("transcribe", "--format", "json", GOOD)
+    record = json.loads(result.stdout)
+    assert record["text"] == "what is your name"
+    assert record["duration_s"] == pytest.approx(soundfile.info(str(GOOD)).duration, abs=1e-3)
+    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+    starts = [w["start_s"] for w in record["words"]]
+    assert starts == sorted(starts)
+    for word in record["words"]:
+        assert 0 <= word["start_s"] < word["end_s"] <= record["duration_s"] + 0.05
+        assert 0 < word["confidence"] <= 1
+
+
+def test_jsonl_and_stdin_and_output_dir(tmp_path):
+    other = ASSETS / "set_a_timer.wav"
+    result = run("transcribe", "--format", "jsonl", "-", other, stdin=GOOD.read_bytes())
+    assert result.returncode == 0, result.stderr.decode()
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["audio"] for r in records] == ["<stdin>", str(other)]
+    assert records[0]["text"] == "what is your name"
+    out = tmp_path / "out"
+    result = run("transcribe", "--output-dir", out, GOOD)
+    assert result.returncode == 0 and result.stdout == b""
+    assert (out / "what_is_your_name.txt").read_text() == "what is your name\n"
+
+
+def test_bad_model_and_absurd_flags():
+    result = run("transcribe", "--model", "no/such/model.pt", GOOD)
+    assert result.returncode == 1
+    assert result.stderr.decode() == "speech2text: error: no/such/model.pt: no such model file\n"
+    assert run("transcribe", "--threads", "0", GOOD).returncode == 2
+    assert run("transcribe", "--format", "docx", GOOD).returncode == 2
+    assert run("transcribe").returncode == 2
+
+
+def test_real_recorded_digits_from_the_fsdd_test_split():
+    files = [SHARED / "fsdd" / "recordings" / f"{digit}_theo_{index}.flac" for digit, index in [(2, 0), (5, 1), (9, 2)]]
+    result = run("transcribe", *files)
+    assert result.returncode == 0
+    assert result.stdout.decode().split() == ["two", "five", "nine"]
+
+
+def test_help_is_fast_because_torch_is_not_imported():
+    code = "import sys, speech2text.cli as c; sys.argv=['speech2text','--help']\ntry: c.main()\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout.decode()
+    assert out.strip().endswith("False")

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from conftest import ASSETS
+from speech2text import AudioError, Transcriber, load_audio
+from speech2text.transcribe import split_at_pauses
+
+
+@pytest.fixture(scope="module")
+def transcriber():
+    return Transcriber.from_pretrained()
+
+
+def test_split_at_pauses_cuts_in_the_quietest_place():
+    rng = np.random.default_rng(0)
+    samples = (0.1 * rng.standard_normal(16000 * 70)).astype(np.float32)
+    samples[16000 * 27 : 16000 * 27 + 3200] = 0  # a 200 ms pause 27 s in
+    bounds = split_at_pauses(samples, max_window_s=30)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(end == start for (_, end), (start, _) in zip(bounds, bounds[1:]))
+    assert all(end - start <= 30 * 16000 for start, end in bounds)
+    assert 27 * 16000 <= bounds[0][1] <= 27 * 16000 + 3200
+    assert split_at_pauses(samples[:16000]) == [(0, 16000)]
+
+
+def test_the_bundled_model_describes_itself(transcriber):
+    assert transcriber.sample_rate == 16000
+    assert transcriber.labels[:3] == ("<blank>", " ", "a")
+    assert transcriber.frame_shift_s == pytest.approx(0.03)
+    assert transcriber.metadata["train_hours"] > 1
+
+
+def test_array_and_file_give_the_same_transcript(transcriber):
+    path = ASSETS / "what_is_your_name.wav"
+    assert transcriber.transcribe(load_audio(path)) == transcriber.transcribe(path)
+
+
+def test_batched_equals_one_by_one(transcriber):
+    signals = [load_audio(p) for p in sorted(ASSETS.glob("*.wav")) + sorted(ASSETS.glob("*.flac"))]
+    batched = transcriber.transcribe_samples(signals)
+    single = [transcriber.transcribe_samples([s])[0] for s in signals]
+    assert [t.text for t in batched] == [t.text for t in single]
+    for a, b in zip(batched, single):
+        assert [(w.start_s, w.end_s) for w in a.words] == [(w.start_s, w.end_s) for w in b.words]
+        np.testing.assert_allclose([w.confidence for w in a.words], [w.confidence for w in b.words], atol=1e-3)
+
+
+def test_long_audio_keeps_global_timestamps(transcriber):
+    """Over a minute of audio: the query at 62 s comes out, stamped at 62 s, not at its window's offset."""
+    query = load_audio(ASSETS / "what_is_your_name.wav")
+    samples = np.zeros(16000 * 66, np.float32)
+    samples[16000 * 62 : 16000 * 62 + len(query)] = query
+    samples[16000 * 5 : 16000 * 5 + len(query)] = query
+    transcript = transcriber.transcribe(samples)
+    assert transcript.text == "what is your name what is your name"
+    assert transcript.duration_s == 66.0
+    first, second = transcript.words[0], transcript.words[4]
+    assert 4.9 <= first.start_s <= 5.5
+    assert 61.9 <= second.start_s <= 62.5
+
+
+def test_empty_array_is_an_audio_error(transcriber):
+    with pytest.raises(AudioError):
+        transcriber.transcribe(np.zeros(0, np.float32))
