@@ -40,10 +40,11 @@ class TrainConfig:
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
     epochs: int = 20
     max_steps: int | None = None
-    lr: float = 1.5e-3
+    lr: float = 2e-3
     warmup_steps: int = 300
     weight_decay: float = 1e-2
     max_batch_s: float = 160.0
+    sorta_grad: bool = True
     clip_norm: float = 5.0
     checkpoint_every_steps: int = 200
     log_every_steps: int = 20
@@ -124,7 +125,9 @@ def train(config: TrainConfig) -> Path:
     rows = [row for row in rows if row["text"]]
     dev_rows = read_manifest(config.dev_manifest) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
-    sampler = BucketBatchSampler([row["duration"] for row in rows], config.max_batch_s, seed=config.seed)
+    sampler = BucketBatchSampler(
+        [row["duration"] for row in rows], config.max_batch_s, seed=config.seed, sorta_grad=config.sorta_grad
+    )
     loader = DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate, num_workers=config.num_workers,
         persistent_workers=False, prefetch_factor=4 if config.num_workers else None,

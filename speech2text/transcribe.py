@@ -120,10 +120,12 @@ class Transcriber:
             log_probs, lengths = self.log_probs([w for _, w in windows[first : first + batch_size]])
             hypotheses += greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
         words: list[list[Word]] = [[] for _ in samples_list]
-        for owner, (start, _), hypothesis in zip(owners, windows, hypotheses):
+        for owner, (start, window), hypothesis in zip(owners, windows, hypotheses):
             offset_s = start / SAMPLE_RATE
+            # The last output frame may reach past the audio by up to a frame of subsampling.
+            window_end_s = offset_s + len(window) / SAMPLE_RATE
             words[owner] += [
-                Word(w.text, round(w.start_s + offset_s, 3), round(w.end_s + offset_s, 3), w.confidence)
+                Word(w.text, round(w.start_s + offset_s, 3), round(min(w.end_s + offset_s, window_end_s), 3), w.confidence)
                 for w in hypothesis.words
             ]
         return [

@@ -1,0 +1,110 @@
+"""The streaming core shared by the microphone and by files played at real-time pace.
+
+Samples arrive in chunks; the endpointer cuts them into utterances. A
+bidirectional LSTM needs the future, so partial results come from decoding
+the whole growing utterance every `partial_interval_ms` of new audio; the
+final result is one decode of the complete utterance. The utterance length
+is capped by VadConfig.max_utterance_s, so a partial decode's cost is bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, load_audio
+from .decoding import Word
+from .vad import Endpointer, Segment, VadConfig
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """A partial or final result; times are seconds from the start of the stream."""
+
+    type: str  # "partial" or "final"
+    text: str
+    start_s: float
+    end_s: float
+    confidence: float = 0.0
+    words: list[Word] = field(default_factory=list)
+    decode_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StreamingRecognizer:
+    """Turns a stream of 16 kHz float32 chunks into partial and final StreamEvents."""
+
+    def __init__(self, transcriber, vad: VadConfig = VadConfig(), partial_interval_ms: int | None = 300):
+        self.transcriber = transcriber
+        self.endpointer = Endpointer(vad)
+        self.partial_interval = None if not partial_interval_ms else partial_interval_ms * SAMPLE_RATE // 1000
+        self.samples_at_last_partial = 0
+        self.last_partial_text = ""
+
+    def _decode(self, samples: np.ndarray, start_s: float, kind: str) -> StreamEvent:
+        started = time.perf_counter()
+        transcript = self.transcriber.transcribe_samples([samples])[0]
+        decode_ms = (time.perf_counter() - started) * 1000
+        words = [Word(w.text, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence) for w in transcript.words]
+        confidence = float(np.prod([w.confidence for w in words]) ** (1 / len(words))) if words else 0.0
+        end_s = start_s + len(samples) / SAMPLE_RATE
+        return StreamEvent(kind, transcript.text, round(start_s, 3), round(end_s, 3), round(confidence, 4), words, round(decode_ms, 1))
+
+    def _final(self, segment: Segment) -> StreamEvent | None:
+        self.samples_at_last_partial = 0
+        self.last_partial_text = ""
+        event = self._decode(segment.samples, segment.start_s, "final")
+        return event if event.text else None
+
+    def feed(self, chunk: np.ndarray) -> list[StreamEvent]:
+        events = [e for segment in self.endpointer.feed(chunk) if (e := self._final(segment))]
+        if self.partial_interval and self.endpointer.active:
+            current = self.endpointer.current()
+            if len(current) - self.samples_at_last_partial >= self.partial_interval:
+                self.samples_at_last_partial = len(current)
+                partial = self._decode(current, self.endpointer.current_start_s(), "partial")
+                if partial.text and partial.text != self.last_partial_text:
+                    self.last_partial_text = partial.text
+                    events.append(partial)
+        return events
+
+    def flush(self) -> list[StreamEvent]:
+        """End of stream: the utterance in progress becomes a final result."""
+        segment = self.endpointer.finish()
+        event = self._final(segment) if segment is not None else None
+        return [event] if event else []
+
+
+def stream_events(transcriber, chunks: Iterable[np.ndarray], **options) -> Iterator[StreamEvent]:
+    """Partial and final events for an iterable of float32 16 kHz chunks (see StreamingRecognizer)."""
+    recognizer = StreamingRecognizer(transcriber, **options)
+    try:
+        for chunk in chunks:
+            yield from recognizer.feed(chunk)
+    except (KeyboardInterrupt, OSError, RuntimeError):
+        # Ctrl-C or a device that went away: the utterance in progress is still decoded, then the error goes on.
+        yield from recognizer.flush()
+        raise
+    yield from recognizer.flush()
+
+
+def file_chunks(path: str | Path, chunk_ms: int = 30, realtime: bool = True, tail_silence_ms: int = 1000) -> Iterator[np.ndarray]:
+    """A file as microphone-sized chunks, paced at real time when `realtime`.
+
+    Some silence is appended, as a real microphone keeps delivering after the
+    speaker stops, so the last utterance ends by endpointing rather than by
+    the end of the file.
+    """
+    samples = np.concatenate([load_audio(path), np.zeros(SAMPLE_RATE * tail_silence_ms // 1000, np.float32)])
+    size = SAMPLE_RATE * chunk_ms // 1000
+    started = time.monotonic()
+    for index, first in enumerate(range(0, len(samples), size)):
+        if realtime:
+            time.sleep(max(0.0, started + index * chunk_ms / 1000 - time.monotonic()))
+        yield samples[first : first + size]

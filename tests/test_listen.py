@@ -1,0 +1,127 @@
+"""Live dictation end to end: a PulseAudio virtual microphone, `speech2text listen`, two spoken queries."""
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import ASSETS
+from virtual_microphone import virtual_microphone
+
+QUERIES = [("what_is_your_name.wav", "what is your name"), ("set_a_timer.wav", "set a timer for ten minutes")]
+
+
+def two_queries_with_a_pause(path):
+    silence = np.zeros(16000, np.float32)
+    pieces = [silence[:8000]]
+    for name, _ in QUERIES:
+        samples, rate = soundfile.read(ASSETS / name, dtype="float32")
+        assert rate == 16000
+        pieces += [samples, silence, silence[:8000]]
+    soundfile.write(path, np.concatenate(pieces), 16000)
+
+
+def read_lines(process, count, timeout_s):
+    """Up to `count` lines of the process's stdout within `timeout_s`."""
+    lines, selector, deadline = [], selectors.DefaultSelector(), time.monotonic() + timeout_s
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while len(lines) < count and time.monotonic() < deadline:
+        if selector.select(timeout=0.2):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.decode())
+    return lines
+
+
+def wait_for_stderr(process, text, timeout_s):
+    selector, deadline, seen = selectors.DefaultSelector(), time.monotonic() + timeout_s, ""
+    selector.register(process.stderr, selectors.EVENT_READ)
+    while text not in seen and time.monotonic() < deadline:
+        if selector.select(timeout=0.2):
+            seen += process.stderr.readline().decode()
+    return seen
+
+
+@pytest.mark.slow
+def test_two_spoken_queries_become_two_lines(tmp_path):
+    speech = tmp_path / "queries.wav"
+    two_queries_with_a_pause(speech)
+    with virtual_microphone() as env:
+        listener = subprocess.Popen(
+            [sys.executable, "-m", "speech2text", "listen", "--format", "jsonl"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        try:
+            seen = wait_for_stderr(listener, "listening on", timeout_s=60)
+            assert "listening on" in seen, seen
+            subprocess.run(["paplay", str(speech)], env=env, check=True, timeout=60)
+            events = [json.loads(line) for line in read_lines(listener, 50, timeout_s=20)]
+        finally:
+            listener.send_signal(signal.SIGINT)
+            rest, errors = listener.communicate(timeout=30)
+    events += [json.loads(line) for line in rest.decode().splitlines()]
+    finals = [e for e in events if e["type"] == "final"]
+    assert [e["text"] for e in finals] == [text for _, text in QUERIES], errors.decode()
+    assert finals[0]["end_s"] < finals[1]["start_s"]
+    assert listener.returncode == 0, errors.decode()
+
+
+def test_plain_lines_from_a_file_at_real_time_pace(tmp_path):
+    speech = tmp_path / "queries.wav"
+    two_queries_with_a_pause(speech)
+    result = subprocess.run(
+        [sys.executable, "-m", "speech2text", "listen", "--input", str(speech)], capture_output=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "".join(f"{text}\n" for _, text in QUERIES)
+
+
+def test_exec_gets_each_query_as_one_argument(tmp_path):
+    speech = tmp_path / "queries.wav"
+    two_queries_with_a_pause(speech)
+    log = tmp_path / "log.txt"
+    recorder = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'a').write(repr(sys.argv[2:]) + chr(10))\" {log}"
+    result = subprocess.run(
+        [sys.executable, "-m", "speech2text", "listen", "--fast", "--input", str(speech), "--exec", recorder],
+        capture_output=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert log.read_text().splitlines() == [repr([text]) for _, text in QUERIES]
+
+
+def test_no_microphone_is_one_clear_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PULSE_SERVER": f"unix:{tmp_path}/no-server-here"}
+    for command in ("listen", "devices"):
+        result = subprocess.run([sys.executable, "-m", "speech2text", command], env=env, capture_output=True, timeout=120)
+        assert result.returncode == 1
+        assert result.stderr.decode().startswith("speech2text: error: no input device found: ")
+        assert len(result.stderr.decode().splitlines()) == 1
+
+
+def test_missing_portaudio_names_the_package(tmp_path):
+    # A stand-in for sounddevice that fails the way the real one does when libportaudio2 is absent.
+    (tmp_path / "sounddevice.py").write_text("raise OSError('PortAudio library not found')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "speech2text", "listen"], env=env, capture_output=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "speech2text: error: PortAudio is not installed: install the libportaudio2 package (apt-get install libportaudio2)\n"
+    )
+
+
+def test_bad_input_file_and_absurd_flags(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "speech2text", "listen", "--input", str(tmp_path / "nope.wav")],
+                            capture_output=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"speech2text: error: {tmp_path / 'nope.wav'}: no such file\n"
+    result = subprocess.run([sys.executable, "-m", "speech2text", "listen", "--vad-aggressiveness", "7"],
+                            capture_output=True, timeout=120)
+    assert result.returncode == 2 and "aggressiveness" in result.stderr.decode()
