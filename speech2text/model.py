@@ -102,6 +102,9 @@ class AcousticModel(nn.Module):
         self.subsampling = ConvSubsampling(config.n_mels, config.conv_channels, config.subsampling)
         sizes = [config.conv_channels] + [2 * config.hidden_size] * (config.num_layers - 1)
         self.layers = nn.ModuleList(BidirectionalLayer(config.rnn_type, size, config.hidden_size) for size in sizes)
+        # LayerNorm in front of every recurrent layer and the output keeps the scale of each layer's input
+        # fixed; without it the deeper stacks sat on the CTC loss plateau (about 2.8) for hundreds of steps.
+        self.norms = nn.ModuleList(nn.LayerNorm(size) for size in [*sizes, 2 * config.hidden_size])
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(2 * config.hidden_size, config.vocab_size)
 
@@ -113,7 +116,7 @@ class AcousticModel(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
         x = mask_padding(self.normalizer(features), lengths)
         x, lengths = self.subsampling(x, lengths)
-        for layer in self.layers:
-            x = layer(self.dropout(x), lengths)
-        log_probs = self.output(self.dropout(x)).log_softmax(dim=-1)
+        for norm, layer in zip(self.norms, self.layers):
+            x = layer(self.dropout(norm(x)), lengths)
+        log_probs = self.output(self.dropout(self.norms[-1](x))).log_softmax(dim=-1)
         return log_probs, lengths

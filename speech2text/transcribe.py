@@ -133,6 +133,19 @@ class Transcriber:
             for ws, s in zip(words, samples_list)
         ]
 
+    def stream(self, source, vad=None, partial_interval_ms: int | None = 300):
+        """Partial and final StreamEvents from live audio.
+
+        `source`: an iterable of float32 16 kHz chunks (a Microphone, say) or a
+        file path, read as fast as it decodes. See speech2text.stream.
+        """
+        from .stream import file_chunks, stream_events
+        from .vad import VadConfig
+
+        if isinstance(source, (str, Path)):
+            source = file_chunks(source, realtime=False)
+        return stream_events(self, source, vad=vad or VadConfig(), partial_interval_ms=partial_interval_ms)
+
     def transcribe(self, audio: str | Path | np.ndarray) -> Transcript:
         """Transcribe a file path, `-` (stdin) or float32 samples at 16 kHz."""
         samples = audio if isinstance(audio, np.ndarray) else load_audio(audio)

@@ -62,3 +62,16 @@ def test_long_audio_keeps_global_timestamps(transcriber):
 def test_empty_array_is_an_audio_error(transcriber):
     with pytest.raises(AudioError):
         transcriber.transcribe(np.zeros(0, np.float32))
+
+
+def test_stream_api_yields_a_final_per_utterance(transcriber, tmp_path):
+    import soundfile
+
+    pause = np.zeros(16000, np.float32)
+    queries = [load_audio(ASSETS / "what_is_your_name.wav"), load_audio(ASSETS / "set_a_timer.wav")]
+    path = tmp_path / "two.wav"
+    soundfile.write(path, np.concatenate([pause, queries[0], pause, queries[1], pause]), 16000)
+    events = list(transcriber.stream(path))
+    finals = [e.text for e in events if e.type == "final"]
+    assert finals == ["what is your name", "set a timer for ten minutes"]
+    assert all(e.type in ("partial", "final") for e in events)

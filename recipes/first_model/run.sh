@@ -28,7 +28,7 @@ run_stage 1 synthesize $PY recipes/first_model/synthesize.py --out $W/synth
 run_stage 2 prepare $PY recipes/first_model/prepare.py --out $W
 # LJ Speech is listed twice: the only long-form real speech gets twice the weight.
 run_stage 3 train $PY -m speech2text train --train $W/synth/train_only.jsonl --train $W/fsdd_train.jsonl \
-  --train $W/ljspeech_train.jsonl --train $W/ljspeech_train.jsonl --dev $W/synth/dev.jsonl --out $W/run --epochs 14
+  --train $W/ljspeech_train.jsonl --train $W/ljspeech_train.jsonl --dev $W/synth/dev.jsonl --out $W/run --epochs 12
 evaluate_all() {
   for set in synth/test_heldout_voice ljspeech_test fsdd_test synth/dev; do
     echo "-- $set"
