@@ -25,20 +25,12 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _render(path: str, transcript, fmt: str) -> str:
-    record = {"audio": path, **transcript.to_dict()}
-    if fmt == "json":
-        return json.dumps(record, indent=2)
-    if fmt == "jsonl":
-        return json.dumps(record)
-    return transcript.text
-
-
 def cmd_transcribe(args) -> int:
     import torch
 
     from .audio import AudioError, check_not_silent, load_audio
     from .checkpoint import CheckpointError
+    from .formats import render
     from .transcribe import Transcriber
 
     torch.set_num_threads(args.threads)
@@ -51,7 +43,11 @@ def cmd_transcribe(args) -> int:
         error(str(e))
         return EXIT_FAILED
     if args.output_dir:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            args.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            error(f"{args.output_dir}: cannot create the output folder ({e.strerror or e})")
+            return EXIT_FAILED
     failed = 0
     json_records = []
     for path in args.files:
@@ -59,24 +55,25 @@ def cmd_transcribe(args) -> int:
         try:
             samples = load_audio(path)
             check_not_silent(samples)
-            transcript = transcriber.transcribe(samples)
+            transcript = transcriber.transcribe(samples, decoder=args.decoder, beam_size=args.beam_size)
+            if args.output_dir:
+                stem = "stdin" if path == "-" else Path(path).stem
+                out = args.output_dir / f"{stem}.{args.format}"
+                out.write_text(render(name, transcript, args.format))
+                print(f"{name} -> {out}", file=sys.stderr)
+                continue
         except AudioError as e:
             error(f"{name}: {e}")
             failed += 1
             continue
         except OSError as e:
-            error(f"{name}: cannot read ({e.strerror or e})")
+            error(f"{name}: {e.strerror or e}")
             failed += 1
             continue
-        if args.output_dir:
-            stem = "stdin" if path == "-" else Path(path).stem
-            out = args.output_dir / f"{stem}.{args.format}"
-            out.write_text(_render(name, transcript, args.format) + "\n")
-            print(f"{name} -> {out}", file=sys.stderr)
-        elif args.format == "json":
+        if args.format == "json":
             json_records.append({"audio": name, **transcript.to_dict()})
         else:
-            print(_render(name, transcript, args.format), flush=True)
+            print(render(name, transcript, args.format), end="", flush=True)
     if json_records:
         print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
@@ -238,8 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3; - for stdin)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--model", help="bundled model name or checkpoint path (default: the bundled English model)")
-    p.add_argument("--format", choices=["txt", "json", "jsonl"], default="txt")
+    p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
     p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
+    p.add_argument("--decoder", choices=["greedy", "beam"], default="greedy",
+                   help="greedy best path, or prefix beam search (n-best in json, words aligned by forced alignment)")
+    p.add_argument("--beam-size", type=positive_int, default=8)
     p.add_argument("--threads", type=positive_int, default=2, help="CPU threads (default: 2)")
     p.set_defaults(run=cmd_transcribe)
 

@@ -104,6 +104,11 @@ def plot_metrics(records: list[dict], path: Path) -> None:
     plt.close(figure)
 
 
+def training_hours(rows: list[dict]) -> float:
+    """Hours of distinct audio (a manifest listed twice, to weight it, counts once)."""
+    return sum({row["audio"]: row["duration"] for row in rows}.values()) / 3600
+
+
 def fit_normalizer(model: AcousticModel, frontend: LogMel, dataset: SpeechDataset, count: int, seed: int) -> None:
     indices = random.Random(seed).sample(range(len(dataset)), min(count, len(dataset)))
     samples, lengths, _, _ = collate([dataset[i] for i in indices])
@@ -171,7 +176,7 @@ def train(config: TrainConfig) -> Path:
                 "progress": dict(state),
             }
         metadata = {"train_config": config.to_dict(), "step": state["step"], "epoch": state["epoch"],
-                    "train_hours": sum(r["duration"] for r in rows) / 3600, "train_s": state["train_s"]}
+                    "train_hours": training_hours(rows), "train_s": state["train_s"]}
         save_checkpoint(path, Checkpoint(model, feature_config, vocabulary, metadata, trainer_state))
 
     def done() -> bool:

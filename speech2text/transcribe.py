@@ -10,7 +10,7 @@ import torch
 
 from .audio import SAMPLE_RATE, AudioError, load_audio
 from .checkpoint import Checkpoint, load_checkpoint
-from .decoding import Word, greedy_decode
+from .decoding import Word, beam_decode, greedy_decode
 from .features import LogMel
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -24,6 +24,7 @@ class Transcript:
     text: str
     words: list[Word] = field(default_factory=list)
     duration_s: float = 0.0
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # beam n-best: (text, log-prob)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,12 +105,17 @@ class Transcriber:
         features, feature_lengths = self.frontend(samples, lengths)
         return self.model(features, feature_lengths)
 
-    def transcribe_samples(self, samples_list: list[np.ndarray], batch_size: int = 8) -> list[Transcript]:
+    def transcribe_samples(
+        self, samples_list: list[np.ndarray], batch_size: int = 8, decoder: str = "greedy", beam_size: int = 8
+    ) -> list[Transcript]:
         """Transcribe several float32 16 kHz mono signals; long ones are cut at pauses first.
 
         Windows go through the model `batch_size` at a time, so memory is bounded by
-        the batch, not by the length of the input.
+        the batch, not by the length of the input. decoder: "greedy" or "beam"
+        (prefix beam search; its n-best list is kept for inputs of one window).
         """
+        if decoder not in ("greedy", "beam"):
+            raise ValueError(f"decoder must be 'greedy' or 'beam', not {decoder!r}")
         windows, owners = [], []
         for owner, samples in enumerate(samples_list):
             for start, end in split_at_pauses(samples):
@@ -118,7 +124,10 @@ class Transcriber:
         hypotheses = []
         for first in range(0, len(windows), batch_size):
             log_probs, lengths = self.log_probs([w for _, w in windows[first : first + batch_size]])
-            hypotheses += greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
+            if decoder == "beam":
+                hypotheses += beam_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s, beam_size)
+            else:
+                hypotheses += greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
         words: list[list[Word]] = [[] for _ in samples_list]
         for owner, (start, window), hypothesis in zip(owners, windows, hypotheses):
             offset_s = start / SAMPLE_RATE
@@ -128,9 +137,10 @@ class Transcriber:
                 Word(w.text, round(w.start_s + offset_s, 3), round(min(w.end_s + offset_s, window_end_s), 3), w.confidence)
                 for w in hypothesis.words
             ]
+        alternatives = [hypotheses[owners.index(i)].alternatives if owners.count(i) == 1 else [] for i in range(len(samples_list))]
         return [
-            Transcript(" ".join(w.text for w in ws), ws, round(len(s) / SAMPLE_RATE, 3))
-            for ws, s in zip(words, samples_list)
+            Transcript(" ".join(w.text for w in ws), ws, round(len(s) / SAMPLE_RATE, 3), alts)
+            for ws, s, alts in zip(words, samples_list, alternatives)
         ]
 
     def stream(self, source, vad=None, partial_interval_ms: int | None = 300):
@@ -146,9 +156,9 @@ class Transcriber:
             source = file_chunks(source, realtime=False)
         return stream_events(self, source, vad=vad or VadConfig(), partial_interval_ms=partial_interval_ms)
 
-    def transcribe(self, audio: str | Path | np.ndarray) -> Transcript:
+    def transcribe(self, audio: str | Path | np.ndarray, decoder: str = "greedy", beam_size: int = 8) -> Transcript:
         """Transcribe a file path, `-` (stdin) or float32 samples at 16 kHz."""
         samples = audio if isinstance(audio, np.ndarray) else load_audio(audio)
         if samples.size == 0:
             raise AudioError("the audio has no samples")
-        return self.transcribe_samples([samples.astype(np.float32, copy=False)])[0]
+        return self.transcribe_samples([samples.astype(np.float32, copy=False)], decoder=decoder, beam_size=beam_size)[0]

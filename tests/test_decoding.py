@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from speech2text.decoding import greedy_decode
+from speech2text.decoding import beam_decode, greedy_decode, prefix_beam_search
 from speech2text.text import Vocabulary
 
 VOCAB = Vocabulary()
@@ -62,3 +62,59 @@ def test_lengths_cut_padding_in_a_batch():
     hypotheses = greedy_decode(batch, torch.tensor([7, 3]), VOCAB, 0.03)
     assert [h.text for h in hypotheses] == ["cat", "dog"]
     assert greedy_decode(batch, torch.tensor([7, 2]), VOCAB, 0.03)[1].text == "do"
+
+
+def frames_from(table: list[dict[str, float]]) -> torch.Tensor:
+    """(frames, vocab) log-probs from per-frame {symbol: prob}; '_' is blank, the rest share 1e-6."""
+    rows = []
+    for probs in table:
+        row = torch.full((len(VOCAB),), 1e-6, dtype=torch.float64)
+        for symbol, p in probs.items():
+            row[0 if symbol == "_" else VOCAB.symbols.index(symbol)] = p
+        rows.append(row / row.sum())
+    return torch.stack(rows).log().float()
+
+
+def beam_texts(frames, beam_size=8):
+    return [(VOCAB.decode(ids), score) for ids, score in prefix_beam_search(frames, beam_size)]
+
+
+def test_beam_sums_paths_that_greedy_misses():
+    # Best single path is blank-blank (0.36), but "a" collects aa + a_ + _a = 0.16 + 0.24 + 0.24 = 0.64.
+    frames = frames_from([{"_": 0.6, "a": 0.4}] * 2)
+    assert greedy_decode(frames[None], torch.tensor([2]), VOCAB, 0.03)[0].text == ""
+    (best, best_score), (second, second_score) = beam_texts(frames)[:2]
+    assert (best, second) == ("a", "")
+    assert best_score == pytest.approx(math.log(0.64), abs=1e-4)
+    assert second_score == pytest.approx(math.log(0.36), abs=1e-4)
+
+
+def test_beam_merges_repeats_and_keeps_blank_separated_doubles():
+    assert beam_texts(frames_from([{"a": 0.99}, {"a": 0.99}]))[0][0] == "a"
+    assert beam_texts(frames_from([{"a": 0.99}, {"_": 0.99}, {"a": 0.99}]))[0][0] == "aa"
+    assert beam_texts(frames_from([{"h": 0.9}, {"i": 0.9}, {" ": 0.9}, {"y": 0.9}, {"o": 0.9}]))[0][0] == "hi yo"
+
+
+def test_beam_ties_go_to_the_smaller_id():
+    (first, first_score), (second, second_score) = beam_texts(frames_from([{"b": 0.5, "a": 0.5}]))[:2]
+    assert (first, second) == ("a", "b") and first_score == pytest.approx(second_score)
+
+
+def test_beam_n_best_is_sorted_and_a_distribution():
+    frames = frames_from([{"_": 0.5, "a": 0.3, "b": 0.2}, {"_": 0.4, "a": 0.1, "b": 0.5}])
+    nbest = beam_texts(frames, beam_size=29)
+    scores = [score for _, score in nbest]
+    assert scores == sorted(scores, reverse=True)
+    assert sum(math.exp(s) for s in scores) == pytest.approx(1.0, abs=1e-4)
+    # By hand: "b" = b_ + bb + _b = .2*.4 + .2*.5 + .5*.5 = 0.43
+    assert dict(nbest)["b"] == pytest.approx(math.log(0.43), abs=1e-4)
+
+
+def test_beam_decode_times_words_by_forced_alignment():
+    path = "_hh_i__ __yo_"
+    frames = log_probs_for(path)
+    (hypothesis,) = beam_decode(frames[None], torch.tensor([len(path)]), VOCAB, 0.1, beam_size=4)
+    assert hypothesis.text == "hi yo"
+    assert [(w.text, w.start_s, w.end_s) for w in hypothesis.words] == [("hi", 0.1, 0.5), ("yo", 1.0, 1.2)]
+    assert hypothesis.alternatives[0][0] == "hi yo"
+    assert greedy_decode(frames[None], torch.tensor([len(path)]), VOCAB, 0.1)[0].words == hypothesis.words

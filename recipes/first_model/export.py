@@ -11,6 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from speech2text.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
+from speech2text.data import read_manifest  # noqa: E402
+from speech2text.train import training_hours  # noqa: E402
 
 
 def main() -> None:
@@ -19,7 +21,15 @@ def main() -> None:
     parser.add_argument("output", type=Path)
     args = parser.parse_args()
     trained = load_checkpoint(args.checkpoint)
-    metadata = {**trained.metadata, "name": args.output.stem, "weights": "float16"}
+    manifests = dict.fromkeys(trained.metadata["train_config"]["train_manifests"])
+    rows = {manifest: read_manifest(manifest) for manifest in manifests}
+    metadata = {
+        **trained.metadata,
+        "name": args.output.stem,
+        "weights": "float16",
+        "train_hours": training_hours([row for manifest_rows in rows.values() for row in manifest_rows]),
+        "train_hours_per_manifest": {Path(m).name: training_hours(r) for m, r in rows.items()},
+    }
     save_checkpoint(args.output, Checkpoint(trained.model, trained.feature_config, trained.vocabulary, metadata), half=True)
     params = sum(p.numel() for p in trained.model.parameters())
     print(f"{args.output}: {params / 1e6:.2f} M parameters, {args.output.stat().st_size / 1e6:.1f} MB")
