@@ -38,7 +38,7 @@ def cmd_transcribe(args) -> int:
         error("stdin (-) can be read only once")
         return EXIT_USAGE
     try:
-        transcriber = Transcriber.from_pretrained(args.model)
+        transcriber = Transcriber.from_pretrained(args.model, quantize=args.quantize)
     except CheckpointError as e:
         error(str(e))
         return EXIT_FAILED
@@ -128,6 +128,21 @@ def cmd_evaluate(args) -> int:
         with open(args.hypotheses, "w") as f:
             for row, hypothesis in zip(rows, result.hypotheses):
                 f.write(json.dumps({"audio": row["audio"], "ref": row["text"], "hyp": hypothesis}) + "\n")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .checkpoint import CheckpointError
+    from .export import export
+    from .transcribe import Transcriber
+
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        export(transcriber.model, args.output, args.format)
+    except (CheckpointError, OSError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
     return EXIT_OK
 
 
@@ -240,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoder", choices=["greedy", "beam"], default="greedy",
                    help="greedy best path, or prefix beam search (n-best in json, words aligned by forced alignment)")
     p.add_argument("--beam-size", type=positive_int, default=8)
+    p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantization of the LSTM and linear layers")
     p.add_argument("--threads", type=positive_int, default=2, help="CPU threads (default: 2)")
     p.set_defaults(run=cmd_transcribe)
 
@@ -287,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partial-interval-ms", type=int, default=300, help="partial-result cadence; 0 disables partials")
     p.add_argument("--threads", type=positive_int, default=2)
     p.set_defaults(run=cmd_listen)
+
+    p = sub.add_parser("export", help="export the acoustic model to ONNX or TorchScript")
+    p.add_argument("output", type=Path)
+    p.add_argument("--format", choices=["onnx", "torchscript"], required=True)
+    p.add_argument("--model", help="bundled model name or checkpoint path")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("devices", help="list audio input devices")
     p.set_defaults(run=cmd_devices)

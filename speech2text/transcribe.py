@@ -80,9 +80,19 @@ class Transcriber:
         self.metadata = checkpoint.metadata
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path | None = None) -> "Transcriber":
-        """Load a bundled model by name (None: the default) or a checkpoint file."""
-        return cls(load_checkpoint(resolve_model(path_or_name)))
+    def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None) -> "Transcriber":
+        """Load a bundled model by name (None: the default) or a checkpoint file.
+
+        quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers.
+        """
+        transcriber = cls(load_checkpoint(resolve_model(path_or_name)))
+        if quantize == "int8":
+            from .export import quantize_int8
+
+            transcriber.model = quantize_int8(transcriber.model)
+        elif quantize is not None:
+            raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
+        return transcriber
 
     @property
     def sample_rate(self) -> int:

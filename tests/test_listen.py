@@ -125,3 +125,21 @@ def test_bad_input_file_and_absurd_flags(tmp_path):
     result = subprocess.run([sys.executable, "-m", "speech2text", "listen", "--vad-aggressiveness", "7"],
                             capture_output=True, timeout=120)
     assert result.returncode == 2 and "aggressiveness" in result.stderr.decode()
+
+
+def test_ctrl_c_flushes_the_utterance_in_progress(tmp_path):
+    long_speech = tmp_path / "long.wav"
+    samples, _ = soundfile.read(ASSETS / "set_a_timer.wav", dtype="float32")
+    soundfile.write(long_speech, np.concatenate([np.zeros(8000, np.float32), samples, samples, samples]), 16000)
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "speech2text", "listen", "--input", str(long_speech), "--format", "jsonl",
+         "--end-silence-ms", "3000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    lines = read_lines(listener, 2, timeout_s=60)  # partials show that speech is under way
+    listener.send_signal(signal.SIGINT)
+    rest, errors = listener.communicate(timeout=60)
+    events = [json.loads(line) for line in lines + rest.decode().splitlines()]
+    assert listener.returncode == 0, errors.decode()
+    assert events[-1]["type"] == "final" and events[-1]["text"].startswith("set a timer")
+    assert sum(e["type"] == "final" for e in events) == 1

@@ -1,0 +1,87 @@
+"""WER, CER and RTF of speech2text (float32 and int8) next to PocketSphinx 5 on the same manifests, in one run.
+
+    .venv/bin/python benchmarks/accuracy.py NAME=MANIFEST [NAME=MANIFEST ...] [--model M]
+
+PocketSphinx 5 (PyPI) decodes with its own bundled US English acoustic model,
+3-gram language model and dictionary; its output goes through the same text
+normalizer as the references. Prints a markdown table and writes
+benchmarks/results/accuracy.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from speech2text.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from speech2text.data import read_manifest  # noqa: E402
+from speech2text.evaluate import evaluate  # noqa: E402
+from speech2text.metrics import error_rates  # noqa: E402
+from speech2text.text import normalize_text  # noqa: E402
+from speech2text.transcribe import Transcriber  # noqa: E402
+
+
+def pocketsphinx(rows: list[dict]) -> dict:
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(samprate=SAMPLE_RATE)
+    hypotheses, compute_s, audio_s = [], 0.0, 0.0
+    for row in tqdm(rows, desc="pocketsphinx", leave=False):
+        samples = load_audio(row["audio"])
+        pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+        started = time.perf_counter()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+        compute_s += time.perf_counter() - started
+        audio_s += len(samples) / SAMPLE_RATE
+        hypotheses.append(normalize_text(hypothesis.hypstr) if hypothesis else "")
+    rates = error_rates([row["text"] for row in rows], hypotheses)
+    return {**rates, "rtf": compute_s / audio_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sets", nargs="+", metavar="NAME=MANIFEST")
+    parser.add_argument("--model", help="checkpoint (default: the bundled model)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    transcriber = Transcriber.from_pretrained(args.model)
+    quantized = Transcriber.from_pretrained(args.model, quantize="int8")
+    results = {}
+    for spec in args.sets:
+        name, manifest = spec.split("=", 1)
+        rows = read_manifest(manifest)
+        ours = evaluate(transcriber, rows)
+        ours_int8 = evaluate(quantized, rows)
+        results[name] = {
+            "utterances": len(rows),
+            "minutes": sum(r["duration"] for r in rows) / 60,
+            "speech2text": {"wer": ours.wer, "cer": ours.cer, "rtf": ours.rtf},
+            "speech2text_int8": {"wer": ours_int8.wer, "cer": ours_int8.cer, "rtf": ours_int8.rtf},
+            "pocketsphinx": pocketsphinx(rows),
+        }
+    print(f"threads: {args.threads}\n")
+    systems = [("speech2text", "speech2text"), ("speech2text int8", "speech2text_int8"), ("PocketSphinx 5", "pocketsphinx")]
+    print("| test set | utterances | minutes | " + " | ".join(f"{label} WER | CER | RTF" for label, _ in systems) + " |")
+    print("|---|---|---|" + "---|---|---|" * len(systems))
+    for name, r in results.items():
+        cells = [f"{100 * r[key]['wer']:.1f}% | {100 * r[key]['cer']:.1f}% | {r[key]['rtf']:.4f}" for _, key in systems]
+        print(f"| {name} | {r['utterances']} | {r['minutes']:.1f} | " + " | ".join(cells) + " |")
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "accuracy.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
