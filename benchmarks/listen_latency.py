@@ -91,6 +91,12 @@ def virtual_mic(path: Path, ends: list[float], vad: VadConfig, partial_ms: int):
     return latencies, [e["text"] for _, e in finals], partials
 
 
+def decode_ms(partials) -> str:
+    """Median and max compute time of the partial decodes (the cost of partial results)."""
+    costs = [e.decode_ms if hasattr(e, "decode_ms") else e["decode_ms"] for _, e in partials]
+    return f"{statistics.median(costs):.0f} / {max(costs):.0f}" if costs else "-"
+
+
 def cadence(partials) -> str:
     times = [now for now, _ in partials]
     gaps = [b - a for a, b in zip(times, times[1:]) if b - a < 1.0]
@@ -105,10 +111,11 @@ def main() -> None:
         rows = [("file, in process", *in_process(path, ends, vad, partial_ms)),
                 ("virtual mic, CLI", *virtual_mic(path, ends, vad, partial_ms))]
     print(f"end-of-speech silence {vad.end_silence_ms} ms (excluded), partial interval {partial_ms} ms, {len(ends)} queries\n")
-    print(f"| path | latency median ms | latency max ms | partials | partial gap median ms | finals |")
-    print(f"|---|---|---|---|---|---|")
+    print("| path | latency median ms | latency max ms | partials | partial gap median ms | partial decode median / max ms | finals |")
+    print("|---|---|---|---|---|---|---|")
     for name, latencies, texts, partials in rows:
-        print(f"| {name} | {statistics.median(latencies):.0f} | {max(latencies):.0f} | {len(partials)} | {cadence(partials)} | {' / '.join(texts)} |")
+        print(f"| {name} | {statistics.median(latencies):.0f} | {max(latencies):.0f} | {len(partials)} | {cadence(partials)} "
+              f"| {decode_ms(partials)} | {' / '.join(texts)} |")
     result = {name: {"latency_ms": latencies, "finals": texts, "partials": len(partials)} for name, latencies, texts, partials in rows}
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "listen_latency.json").write_text(json.dumps(result, indent=2))

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -42,3 +43,31 @@ def test_running_again_resumes_where_it_stopped(fsdd_manifest, tmp_path):
     assert second.trainer_state["progress"]["step"] == 10
     steps = [r["step"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "train"]
     assert steps == sorted(set(steps))
+
+
+@pytest.mark.slow
+def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(fsdd_manifest, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "speech2text", "train", "--train", str(fsdd_manifest), "--out", str(out),
+               "--epochs", "1000", "--max-steps", "400", "--checkpoint-every", "5", "--hidden-size", "32",
+               "--num-layers", "1", "--conv-channels", "32", "--no-augment", "--workers", "0", "--threads", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed_at = load_checkpoint(out / "last.pt").trainer_state["progress"]["step"]
+    assert 5 <= killed_at < 400  # and last.pt loaded: the kill never leaves a half-written checkpoint
+    second = subprocess.run(command, capture_output=True, timeout=600)
+    assert second.returncode == 0, second.stderr.decode()[-2000:]
+    assert re.search(rf"resuming from {re.escape(str(out / 'last.pt'))}: epoch \d+, step {killed_at}\n", second.stdout.decode())
+    assert load_checkpoint(out / "last.pt").trainer_state["progress"]["step"] == 400
+    steps = [r["step"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "train"]
+    assert sorted(set(steps)) == list(range(20, 401, 20))
