@@ -48,9 +48,12 @@ def cmd_transcribe(args) -> int:
         except OSError as e:
             error(f"{args.output_dir}: cannot create the output folder ({e.strerror or e})")
             return EXIT_FAILED
+    from tqdm import tqdm
+
     failed = 0
     json_records = []
-    for path in args.files:
+    # A progress bar for batches, on a terminal only, so that pipes and logs stay clean.
+    for path in tqdm(args.files, desc="transcribe", unit="file", disable=len(args.files) < 3 or not sys.stderr.isatty()):
         name = "<stdin>" if path == "-" else path
         try:
             samples = load_audio(path)
@@ -95,6 +98,7 @@ def cmd_train(args) -> int:
             epochs=args.epochs, max_steps=args.max_steps, lr=args.lr, max_batch_s=args.batch_seconds,
             warmup_steps=args.warmup_steps, threads=args.threads, seed=args.seed,
             checkpoint_every_steps=args.checkpoint_every, num_workers=args.workers,
+            init_from=str(args.init_from) if args.init_from else None,
         )
         best = train(config)
     except (ManifestError, CheckpointError, ValueError) as e:
@@ -275,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subsampling", type=positive_int, default=3)
     p.add_argument("--dropout", type=float, default=0.15)
     p.add_argument("--no-augment", action="store_true", help="train without speed/noise/SpecAugment")
+    p.add_argument("--init-from", type=Path, help="fine-tune: start from this checkpoint (its model sizes win)")
     p.add_argument("--checkpoint-every", type=positive_int, default=200, help="steps between checkpoints")
     p.add_argument("--workers", type=int, default=1, help="data loading processes")
     p.add_argument("--threads", type=positive_int, default=2)

@@ -49,6 +49,7 @@ class TrainConfig:
     checkpoint_every_steps: int = 200
     log_every_steps: int = 20
     normalizer_utterances: int = 300
+    init_from: str | None = None  # fine-tune: start from this checkpoint's weights and normalizer
     num_workers: int = 1
     threads: int = 2
     seed: int = 0
@@ -139,7 +140,10 @@ def train(config: TrainConfig) -> Path:
     )
     total_steps = config.max_steps or config.epochs * len(sampler.batches())
 
-    model = AcousticModel(config.model)
+    initial = load_checkpoint(config.init_from) if config.init_from else None
+    model = AcousticModel(initial.model.config if initial else config.model)
+    if initial:
+        model.load_state_dict(initial.model.state_dict())
     frontend = LogMel(feature_config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config.warmup_steps, total_steps))
@@ -159,7 +163,7 @@ def train(config: TrainConfig) -> Path:
         rng.setstate(trainer_state["python_rng"])
         state.update(trainer_state["progress"])
         print(f"resuming from {last_path}: epoch {state['epoch']}, step {state['step']}")
-    else:
+    elif not initial:
         fit_normalizer(model, frontend, dataset, config.normalizer_utterances, config.seed)
 
     wave_augment = WaveAugment(config.augment, rng) if config.augment else None

@@ -71,3 +71,16 @@ def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(fsdd_mani
     assert load_checkpoint(out / "last.pt").trainer_state["progress"]["step"] == 400
     steps = [r["step"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "train"]
     assert sorted(set(steps)) == list(range(20, 401, 20))
+
+
+def test_init_from_starts_fine_tuning_at_the_given_weights(fsdd_manifest, tmp_path):
+    import torch
+
+    base = train(tiny_config(fsdd_manifest, tmp_path / "base", max_steps=3))
+    tuned = train(tiny_config(fsdd_manifest, tmp_path / "tuned", max_steps=1, lr=1e-12, init_from=str(base),
+                              model=ModelConfig(hidden_size=8)))
+    before, after = load_checkpoint(base).model, load_checkpoint(tuned).model
+    assert after.config == TINY  # the checkpoint's sizes win over the config's
+    assert torch.equal(before.normalizer.mean, after.normalizer.mean)
+    for (name, a), b in zip(before.state_dict().items(), after.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0, msg=name)
