@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-fast clean
+.PHONY: install run test test-fast bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Every benchmark, each printing its table and writing benchmarks/results/*.json.
+bench: install
+	$(BIN)/python benchmarks/frontend.py
+	$(BIN)/python benchmarks/transcribe_rtf.py
+	$(BIN)/python benchmarks/footprint.py
+	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/listen_latency.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,6 +1,9 @@
 """WER, CER and RTF of speech2text (float32 and int8) next to PocketSphinx 5 on the same manifests, in one run.
 
-    .venv/bin/python benchmarks/accuracy.py NAME=MANIFEST [NAME=MANIFEST ...] [--model M]
+    .venv/bin/python benchmarks/accuracy.py [NAME=MANIFEST ...] [--model M]
+
+With no sets named, it scores the held-out sets of recipes/first_model (made by
+`recipes/first_model/run.sh --stop-stage 2`).
 
 PocketSphinx 5 (PyPI) decodes with its own bundled US English acoustic model,
 3-gram language model and dictionary; its output goes through the same text
@@ -50,12 +53,23 @@ def pocketsphinx(rows: list[dict]) -> dict:
     return {**rates, "rtf": compute_s / audio_s}
 
 
+WORK = ROOT / "work" / "first_model"
+DEFAULT_SETS = [
+    f"held-out voice slt, unseen sentences={WORK / 'synth' / 'test_heldout_voice.jsonl'}",
+    f"LJ Speech, held-out utterances={WORK / 'ljspeech_test.jsonl'}",
+    f"FSDD test split={WORK / 'fsdd_test.jsonl'}",
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sets", nargs="+", metavar="NAME=MANIFEST")
+    parser.add_argument("sets", nargs="*", metavar="NAME=MANIFEST", default=DEFAULT_SETS)
     parser.add_argument("--model", help="checkpoint (default: the bundled model)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    missing = [spec.split("=", 1)[1] for spec in args.sets if not Path(spec.split("=", 1)[1]).is_file()]
+    if missing:
+        sys.exit(f"no manifest {missing[0]}: run recipes/first_model/run.sh --stop-stage 2, or name sets")
     torch.set_num_threads(args.threads)
     transcriber = Transcriber.from_pretrained(args.model)
     quantized = Transcriber.from_pretrained(args.model, quantize="int8")

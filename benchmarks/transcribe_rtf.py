@@ -74,11 +74,15 @@ def main() -> None:
     samples, reference = sixty_seconds_of_speech()
     duration_s = len(samples) / SAMPLE_RATE
     rows = []
-    for threads in (1, 2):
+    variants = [  # (threads, quantize, decoder)
+        (1, None, "greedy"), (2, None, "greedy"), (1, "int8", "greedy"), (2, "int8", "greedy"), (2, None, "beam"),
+    ]
+    for threads, quantize, decoder in variants:
         torch.set_num_threads(threads)
-        load_s, transcriber = best_of(Transcriber.from_pretrained)
-        seconds, transcript = best_of(lambda: transcriber.transcribe(samples))
-        rows.append((f"speech2text greedy, {threads} thread{'s' if threads > 1 else ''}", load_s, seconds, transcript.text))
+        load_s, transcriber = best_of(lambda: Transcriber.from_pretrained(quantize=quantize))
+        seconds, transcript = best_of(lambda: transcriber.transcribe(samples, decoder=decoder))
+        name = f"speech2text {decoder}{' (beam 8)' if decoder == 'beam' else ''}{', int8' if quantize else ''}, {threads} thread{'s' if threads > 1 else ''}"
+        rows.append((name, load_s, seconds, transcript.text))
     sphinx = pocketsphinx_row(samples)
     if sphinx:
         rows.append(("PocketSphinx 5 (en-us)", *sphinx))

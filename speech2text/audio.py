@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,17 @@ def _read(source) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
+def _checked_path(source: str | Path) -> Path:
+    path = Path(source)
+    if not path.exists():
+        raise AudioError("no such file")
+    if path.is_dir():
+        raise AudioError("is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError("empty file (0 bytes)")
+    return path
+
+
 def load_audio(source: str | Path | bytes, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Read a file, `-` (stdin) or raw file bytes into float32 mono samples at `sample_rate`.
 
@@ -56,14 +68,7 @@ def load_audio(source: str | Path | bytes, sample_rate: int = SAMPLE_RATE) -> np
     elif str(source) == "-":
         return load_audio(sys.stdin.buffer.read(), sample_rate)
     else:
-        path = Path(source)
-        if not path.exists():
-            raise AudioError("no such file")
-        if path.is_dir():
-            raise AudioError("is a directory, not an audio file")
-        if path.stat().st_size == 0:
-            raise AudioError("empty file (0 bytes)")
-        samples, rate = _read(path)
+        samples, rate = _read(_checked_path(source))
     if samples.shape[0] == 0:
         raise AudioError("the audio has no samples")
     if not np.isfinite(samples).all():
@@ -76,3 +81,42 @@ def check_not_silent(samples: np.ndarray) -> None:
     """Raise AudioError if no sample reaches SILENCE_PEAK."""
     if float(np.abs(samples).max(initial=0.0)) < SILENCE_PEAK:
         raise AudioError("the audio is silent")
+
+
+def read_blocks(source: str | Path, block_s: float = 10.0, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """A file as consecutive float32 mono blocks at `sample_rate`, never all in memory.
+
+    Same checks and errors as load_audio, raised when the bad part is reached.
+    Resampling uses soxr's streaming resampler, which keeps its filter state
+    across blocks, so the joined blocks have no seams.
+    """
+    path = _checked_path(source)
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, EOFError) as error:
+        raise AudioError(f"not a readable audio file ({getattr(error, 'error_string', error)})") from None
+    resampler = None
+    if info.samplerate != sample_rate:
+        import soxr
+
+        resampler = soxr.ResampleStream(info.samplerate, sample_rate, 1, dtype="float32")
+    blocks = soundfile.blocks(str(path), blocksize=max(1, int(block_s * info.samplerate)), dtype="float32", always_2d=True)
+    total = 0
+    while True:
+        try:
+            block = next(blocks, None)
+        except (soundfile.LibsndfileError, RuntimeError, EOFError) as error:
+            raise AudioError(f"not a readable audio file ({getattr(error, 'error_string', error)})") from None
+        last = block is None
+        mono = np.zeros(0, np.float32) if last else block.mean(axis=1, dtype=np.float32)
+        if not np.isfinite(mono).all():
+            raise AudioError("the audio contains NaN or infinite samples")
+        total += len(mono)
+        if last and total == 0:
+            raise AudioError("the audio has no samples")
+        if resampler is not None:
+            mono = resampler.resample_chunk(mono, last=last)
+        if len(mono):
+            yield mono
+        if last:
+            return

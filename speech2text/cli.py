@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# A small LSTM gains little past 4 threads, and more would crowd out the rest of a laptop.
+DEFAULT_THREADS = min(4, os.cpu_count() or 1)
+# LM beam search weights, tuned with `speech2text lm tune` on the synthetic dev set (see the model card).
+LM_WEIGHT, WORD_SCORE = 0.8, 1.0
 
 
 def error(message: str) -> None:
@@ -25,22 +30,70 @@ def positive_int(text: str) -> int:
     return value
 
 
+def float_list(text: str) -> list[float]:
+    try:
+        return [float(item) for item in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, not {text!r}") from None
+
+
+def draw_plot(transcriber, path: str, transcript, png: Path) -> None:
+    from .audio import AudioError, load_audio
+    from .plot import MAX_PLOT_S, plot_alignment
+
+    samples = load_audio(path)
+    if len(samples) > MAX_PLOT_S * 16000:
+        raise AudioError(f"too long for --plot ({len(samples) / 16000:.0f} s; at most {MAX_PLOT_S:.0f} s)")
+    plot_alignment(transcriber, samples, transcript, png)
+    print(f"{path}: alignment plot -> {png}", file=sys.stderr)
+
+
+def hotword(text: str) -> tuple[str, float]:
+    """'turn on the kitchen lights:5' -> ('turn on the kitchen lights', 5.0); the bonus defaults to 10."""
+    from .text import normalize_text
+
+    phrase, _, bonus = text.rpartition(":") if ":" in text else (text, "", "10")
+    try:
+        value = float(bonus)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PHRASE or PHRASE:BONUS, not {text!r}") from None
+    if not normalize_text(phrase):
+        raise argparse.ArgumentTypeError(f"the hotword {text!r} has no words")
+    return normalize_text(phrase), value
+
+
 def cmd_transcribe(args) -> int:
     import torch
 
-    from .audio import AudioError, check_not_silent, load_audio
+    from .audio import AudioError
     from .checkpoint import CheckpointError
     from .formats import render
+    from .lm import LanguageModelError
     from .transcribe import Transcriber
 
     torch.set_num_threads(args.threads)
     if sum(1 for f in args.files if f == "-") > 1:
         error("stdin (-) can be read only once")
         return EXIT_USAGE
+    if args.plot and (len(args.files) != 1 or args.files[0] == "-"):
+        error("--plot draws one file: name exactly one audio file")
+        return EXIT_USAGE
+    if args.lm or args.words or args.hotword:
+        args.decoder = "lm"
+    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
     try:
         transcriber = Transcriber.from_pretrained(args.model, quantize=args.quantize)
-    except CheckpointError as e:
+        if args.decoder == "lm":
+            words = args.words.read_text().split() if args.words else None
+            transcriber.load_language_model(
+                args.lm, words=words, beam_size=beam_size, lm_weight=args.lm_weight, word_score=args.word_score, nbest=5,
+                hotwords=args.hotword,
+            )
+    except (CheckpointError, LanguageModelError) as e:
         error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
         return EXIT_FAILED
     if args.output_dir:
         try:
@@ -52,13 +105,17 @@ def cmd_transcribe(args) -> int:
 
     failed = 0
     json_records = []
-    # A progress bar for batches, on a terminal only, so that pipes and logs stay clean.
+    # Progress bars on a terminal only, so that pipes and logs stay clean: one over the files
+    # of a batch, or one over the audio seconds of a single long file.
+    show_progress = len(args.files) < 3 and sys.stderr.isatty()
     for path in tqdm(args.files, desc="transcribe", unit="file", disable=len(args.files) < 3 or not sys.stderr.isatty()):
         name = "<stdin>" if path == "-" else path
         try:
-            samples = load_audio(path)
-            check_not_silent(samples)
-            transcript = transcriber.transcribe(samples, decoder=args.decoder, beam_size=args.beam_size)
+            transcript = transcriber.transcribe(
+                path, decoder=args.decoder, beam_size=beam_size, reject_silence=True, progress=show_progress
+            )
+            if args.plot:
+                draw_plot(transcriber, path, transcript, args.plot)
             if args.output_dir:
                 stem = "stdin" if path == "-" else Path(path).stem
                 out = args.output_dir / f"{stem}.{args.format}"
@@ -114,14 +171,18 @@ def cmd_evaluate(args) -> int:
     from .checkpoint import CheckpointError
     from .data import ManifestError, read_manifest
     from .evaluate import evaluate
+    from .lm import LanguageModelError
     from .transcribe import Transcriber
 
     torch.set_num_threads(args.threads)
     try:
         transcriber = Transcriber.from_pretrained(args.model)
+        if args.decoder == "lm" or args.lm:
+            args.decoder = "lm"
+            transcriber.load_language_model(args.lm, lm_weight=args.lm_weight, word_score=args.word_score)
         rows = read_manifest(args.manifest)
-        result = evaluate(transcriber, rows)
-    except (CheckpointError, ManifestError) as e:
+        result = evaluate(transcriber, rows, decoder=args.decoder)
+    except (CheckpointError, ManifestError, LanguageModelError) as e:
         error(str(e))
         return EXIT_FAILED
     print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  "
@@ -147,6 +208,61 @@ def cmd_export(args) -> int:
         error(str(e))
         return EXIT_FAILED
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
+    return EXIT_OK
+
+
+def cmd_lm_build(args) -> int:
+    from .data import ManifestError, read_manifest
+    from .lm import LanguageModelError, estimate, sentences_from_text, without_held_out
+    from .text import normalize_text
+
+    excluded = set()
+    try:
+        for manifest in args.exclude:
+            excluded |= {normalize_text(row["text"]) for row in read_manifest(manifest)}
+        sentences = []
+        for path in args.text:
+            sentences += sentences_from_text(Path(path).read_text(errors="replace"))
+        sentences, dropped = without_held_out(sentences, excluded)
+        model = estimate(sentences, order=args.order, prune_singletons=args.prune)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        model.write_arpa(args.output)
+    except (ManifestError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
+        return EXIT_FAILED
+    sizes = ", ".join(f"{len(table):,} {n}-grams" for n, table in enumerate(model.log_probs, 1))
+    words = sum(map(len, sentences))
+    print(f"wrote {args.output}: {sizes} from {len(sentences):,} sentences ({words:,} words), "
+          f"{dropped:,} overlapping {len(excluded):,} held-out sentences left out, {args.output.stat().st_size / 1e6:.1f} MB")
+    return EXIT_OK
+
+
+def cmd_lm_tune(args) -> int:
+    import torch
+
+    from .checkpoint import CheckpointError
+    from .data import ManifestError, read_manifest
+    from .evaluate import tune_language_model
+    from .lm import LanguageModelError
+    from .transcribe import Transcriber, bundled_language_model
+
+    torch.set_num_threads(args.threads)
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        rows = read_manifest(args.manifest)
+        lm_path = args.lm or bundled_language_model()
+        results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores)
+    except (CheckpointError, ManifestError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print("| lm_weight | word_score | WER | CER | search s |\n|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['lm_weight']:g} | {r['word_score']:g} | {100 * r['wer']:.2f}% | {100 * r['cer']:.2f}% | {r['search_s']:.1f} |")
+    best = results[0]
+    print(f"best: --lm-weight {best['lm_weight']:g} --word-score {best['word_score']:g}")
     return EXIT_OK
 
 
@@ -256,11 +372,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="bundled model name or checkpoint path (default: the bundled English model)")
     p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
     p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
-    p.add_argument("--decoder", choices=["greedy", "beam"], default="greedy",
-                   help="greedy best path, or prefix beam search (n-best in json, words aligned by forced alignment)")
-    p.add_argument("--beam-size", type=positive_int, default=8)
+    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="greedy",
+                   help="greedy best path; prefix beam search; or beam search with a word n-gram LM "
+                        "(the bundled one unless --lm). beam and lm put the n-best list in json")
+    p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
+    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (from `speech2text lm build`); implies --decoder lm")
+    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
+    p.add_argument("--word-score", type=float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
+    p.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command sets); "
+                                              "implies --decoder lm")
+    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]",
+                   help="boost a word or phrase, e.g. 'turn on the kitchen lights:5' (repeatable; implies --decoder lm)")
+    p.add_argument("--plot", type=Path, metavar="PNG",
+                   help="draw waveform, log-mel, CTC posteriors and word boundaries of the one input file")
     p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantization of the LSTM and linear layers")
-    p.add_argument("--threads", type=positive_int, default=2, help="CPU threads (default: 2)")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=f"CPU threads (default: {DEFAULT_THREADS})")
     p.set_defaults(run=cmd_transcribe)
 
     p = sub.add_parser("train", help="train a CTC model on JSON-lines manifests (resumes from OUT/last.pt)")
@@ -282,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", type=Path, help="fine-tune: start from this checkpoint (its model sizes win)")
     p.add_argument("--checkpoint-every", type=positive_int, default=200, help="steps between checkpoints")
     p.add_argument("--workers", type=int, default=1, help="data loading processes")
-    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_train)
 
@@ -291,7 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", type=Path, required=True)
     p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")
     p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
-    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="greedy")
+    p.add_argument("--lm", type=Path, help="ARPA word n-gram model; implies --decoder lm (default LM: the bundled one)")
+    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT)
+    p.add_argument("--word-score", type=float, default=WORD_SCORE)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("listen", help="live dictation: one line per spoken utterance (microphone or --input FILE)")
@@ -306,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end-silence-ms", type=int, default=600, help="silence that ends an utterance")
     p.add_argument("--max-utterance-s", type=float, default=15.0)
     p.add_argument("--partial-interval-ms", type=int, default=300, help="partial-result cadence; 0 disables partials")
-    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_listen)
 
     p = sub.add_parser("export", help="export the acoustic model to ONNX or TorchScript")
@@ -314,6 +444,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["onnx", "torchscript"], required=True)
     p.add_argument("--model", help="bundled model name or checkpoint path")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("lm", help="word n-gram language models for beam search")
+    lm = p.add_subparsers(dest="lm_command", required=True)
+    p = lm.add_parser("build", help="estimate a modified Kneser-Ney n-gram model from text, as ARPA")
+    p.add_argument("text", nargs="+", help="plain text files (normalized here: case, punctuation, numbers)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .arpa file to write")
+    p.add_argument("--order", type=positive_int, default=3)
+    p.add_argument("--prune", action="store_true", help="drop highest-order n-grams seen once (smaller model)")
+    p.add_argument("--exclude", action="append", default=[], metavar="MANIFEST",
+                   help="leave out sentences that a test manifest holds (repeatable), so scores stay honest")
+    p.set_defaults(run=cmd_lm_build)
+
+    p = lm.add_parser("tune", help="grid-search --lm-weight and --word-score on a dev manifest")
+    p.add_argument("--manifest", type=Path, required=True, help="dev manifest (JSON lines), never the test set")
+    p.add_argument("--model", help="checkpoint (default: the bundled model)")
+    p.add_argument("--lm", type=Path, help="ARPA file (default: the bundled LM)")
+    p.add_argument("--lm-weights", type=float_list, default=[0.3, 0.5, 0.8, 1.2, 1.6])
+    p.add_argument("--word-scores", type=float_list, default=[-1.0, 0.0, 1.0, 2.0])
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.set_defaults(run=cmd_lm_tune)
 
     p = sub.add_parser("devices", help="list audio input devices")
     p.set_defaults(run=cmd_devices)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -156,3 +160,163 @@ def beam_decode(
         alternatives = [(" ".join(vocabulary.decode(ids).split()), round(score, 4)) for ids, score in nbest]
         hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, alternatives))
     return hypotheses
+
+
+def _phrase_boost_lm_class():
+    """_PhraseBoostLM is built on first use: its base class lives in torchaudio's decoder module."""
+    from flashlight.lib.text.decoder.kenlm import KenLM
+    from flashlight.lib.text.dictionary import create_word_dict, load_words
+    from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
+
+    class PhraseBoostLM(CTCDecoderLM):
+        """KenLM plus contextual biasing: words that continue a user phrase earn its bonus.
+
+        Each word of a phrase earns bonus / len(phrase) as it is said; a partial phrase
+        that breaks off gives its earnings back, so only whole phrases gain. States form
+        a tree of word histories (state.child), and each state's KenLM state and phrase
+        progress are kept in a dict, since flashlight's state objects take no attributes.
+        """
+
+        def __init__(self, lm_path: str, lexicon: str, hotwords: list[tuple[list[str], float]]):
+            super().__init__()
+            word_dict = create_word_dict(load_words(lexicon))
+            self.kenlm = KenLM(str(lm_path), word_dict)
+            self.phrases = [([word_dict.get_index(w) for w in words], bonus / len(words)) for words, bonus in hotwords]
+            self.info: dict = {}
+
+        def start(self, start_with_nothing: bool):
+            state = CTCDecoderLMState()
+            # (KenLM state, (phrase index, words matched) or None, bonus earned by the open phrase)
+            self.info = {state: (self.kenlm.start(start_with_nothing), None, 0.0, 0.0)}
+            return state
+
+        def _advance(self, match, earned: float, word: int) -> tuple[object, float, float]:
+            """(new match, new earned, bonus for this word) after `word`."""
+            if match is not None:
+                phrase, matched = match
+                words, per_word = self.phrases[phrase]
+                if words[matched] == word:
+                    if matched + 1 == len(words):
+                        return None, 0.0, per_word
+                    return (phrase, matched + 1), earned + per_word, per_word
+            refund = -earned  # a phrase broken off gives its partial bonus back
+            starts = [(per_word, i) for i, (words, per_word) in enumerate(self.phrases) if words[0] == word]
+            if not starts:
+                return None, 0.0, refund
+            per_word, phrase = max(starts)
+            if len(self.phrases[phrase][0]) == 1:
+                return None, 0.0, refund + per_word
+            return (phrase, 1), per_word, refund + per_word
+
+        def score(self, state, word: int):
+            child = state.child(word)
+            if child not in self.info:
+                kenlm_state, match, earned, _ = self.info[state]
+                kenlm_next, lm_score = self.kenlm.score(kenlm_state, word)
+                match, earned, bonus = self._advance(match, earned, word)
+                self.info[child] = (kenlm_next, match, earned, lm_score + bonus)
+            return child, self.info[child][3]
+
+        def finish(self, state):
+            kenlm_state, _, earned, _ = self.info[state]
+            _, lm_score = self.kenlm.finish(kenlm_state)
+            return state, lm_score - earned
+
+    return PhraseBoostLM
+
+
+def _PhraseBoostLM(lm_path: str, lexicon: str, hotwords: list[tuple[list[str], float]]):
+    return _phrase_boost_lm_class()(lm_path, lexicon, hotwords)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence output that C++ code writes to file descriptor 2, which Python cannot redirect otherwise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class LanguageModelDecoder:
+    """CTC beam search with a word n-gram language model.
+
+    torchaudio's ctc_decoder (flashlight-text's KenLM reads the ARPA file) with a
+    lexicon: the search spells words letter by letter and scores each finished
+    word with the LM. The lexicon is the LM's own vocabulary, or `words` for a
+    closed command set; only those words can come out. (Lexicon-free search in
+    flashlight queries the LM per character, which needs a character LM.) Word
+    times and confidences come from forced alignment of the chosen text, as in
+    beam_decode; `alternatives` holds the n-best texts with their scores.
+
+    hotwords: (phrase, bonus) pairs. Each phrase's words join the lexicon, so even
+    words the LM never saw can come out, and a hypothesis that says the whole
+    phrase gains `bonus` (log10 units, scaled by lm_weight like the LM).
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        lm_path: str,
+        beam_size: int = 32,
+        lm_weight: float = 0.5,
+        word_score: float = 1.0,
+        words: list[str] | None = None,
+        nbest: int = 1,
+        hotwords: list[tuple[str, float]] | None = None,
+    ):
+        import tempfile
+
+        from torchaudio.models.decoder import ctc_decoder
+
+        from .lm import LanguageModelError, arpa_vocabulary
+
+        self.vocabulary = vocabulary
+        # flashlight marks word boundaries with a separator token; ours is the space symbol.
+        self.tokens = ["|" if symbol == " " else symbol for symbol in vocabulary.symbols]
+        spellable = set(vocabulary.symbols[1:])
+        hotwords = [(phrase.split(), bonus) for phrase, bonus in hotwords or []]
+        words = [*(words if words is not None else arpa_vocabulary(lm_path)), *(w for phrase, _ in hotwords for w in phrase)]
+        words = sorted({w for w in words if set(w) <= spellable})
+        # The lexicon spells each word in tokens and ends it with the separator.
+        with tempfile.NamedTemporaryFile("w", suffix=".lexicon", delete=False) as f:
+            f.writelines(f"{word}\t{' '.join(word)} |\n" for word in words)
+            lexicon = f.name
+        try:
+            with _quiet_stderr():  # KenLM prints loading progress bars on stderr
+                lm = _PhraseBoostLM(lm_path, lexicon, hotwords) if hotwords else str(lm_path)
+                self.decoder = ctc_decoder(
+                    lexicon=lexicon,
+                    tokens=self.tokens,
+                    lm=lm,
+                    nbest=nbest,
+                    beam_size=beam_size,
+                    lm_weight=lm_weight,
+                    word_score=word_score,
+                    sil_score=0.0,
+                    blank_token=self.tokens[vocabulary.blank_id],
+                    sil_token="|",
+                    unk_word="<unk>",
+                )
+        except RuntimeError as error:  # flashlight's loaders raise this for unreadable files
+            raise LanguageModelError(f"{lm_path}: cannot load the language model ({error})") from None
+        finally:
+            Path(lexicon).unlink()
+
+    def __call__(self, log_probs: torch.Tensor, lengths: torch.Tensor, frame_shift_s: float) -> list[Hypothesis]:
+        results = self.decoder(log_probs.float().contiguous(), lengths.to(torch.int32))
+        hypotheses = []
+        for nbest, frames, length in zip(results, log_probs, lengths.tolist()):
+            texts = [
+                (" ".join("".join(self.tokens[i] for i in h.tokens.tolist()).replace("|", " ").split()), round(h.score, 4))
+                for h in nbest
+            ]
+            best = texts[0][0] if texts else ""
+            words = align_words(frames[:length], tuple(self.vocabulary.encode(best)), self.vocabulary, frame_shift_s)
+            hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, texts))
+        return hypotheses

@@ -27,8 +27,10 @@ class Evaluation:
         return sorted(scored, key=lambda item: -item[0])[:count]
 
 
-def evaluate(transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True) -> Evaluation:
-    """Greedy-decode every row of a manifest in batches of similar length and score it."""
+def evaluate(
+    transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True, decoder: str = "greedy"
+) -> Evaluation:
+    """Decode every row of a manifest in batches of similar length and score it."""
     order = sorted(range(len(rows)), key=lambda i: rows[i]["duration"])
     hypotheses: dict[int, str] = {}
     audio_s = compute_s = 0.0
@@ -36,7 +38,7 @@ def evaluate(transcriber: Transcriber, rows: list[dict], batch_size: int = 16, p
     for batch in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
         samples = [load_audio(rows[i]["audio"]) for i in batch]
         started = time.perf_counter()
-        transcripts = transcriber.transcribe_samples(samples)
+        transcripts = transcriber.transcribe_samples(samples, decoder=decoder)
         compute_s += time.perf_counter() - started
         for i, transcript in zip(batch, transcripts):
             hypotheses[i] = transcript.text
@@ -45,3 +47,32 @@ def evaluate(transcriber: Transcriber, rows: list[dict], batch_size: int = 16, p
     ordered = [hypotheses[i] for i in range(len(rows))]
     rates = error_rates(references, ordered)
     return Evaluation(rates["wer"], rates["cer"], compute_s / max(audio_s, 1e-9), audio_s, references, ordered)
+
+
+def tune_language_model(
+    transcriber: Transcriber, rows: list[dict], lm_path: str, lm_weights: list[float], word_scores: list[float],
+    beam_size: int = 32,
+) -> list[dict]:
+    """WER and CER of LM beam search for every (lm_weight, word_score) pair on a dev manifest.
+
+    The acoustic model runs once; each grid point only re-runs the search. Returns one
+    dict per pair, best WER first.
+    """
+    from .decoding import LanguageModelDecoder
+
+    emissions = []
+    for first in tqdm(range(0, len(rows), 16), desc="acoustic model", leave=False):
+        batch = rows[first : first + 16]
+        emissions.append(transcriber.log_probs([load_audio(row["audio"]) for row in batch]))
+    references = [row["text"] for row in rows]
+    results = []
+    for lm_weight in tqdm(lm_weights, desc="grid", leave=False):
+        for word_score in word_scores:
+            decoder = LanguageModelDecoder(
+                transcriber.vocabulary, lm_path, beam_size=beam_size, lm_weight=lm_weight, word_score=word_score
+            )
+            started = time.perf_counter()
+            hypotheses = [h.text for log_probs, lengths in emissions for h in decoder(log_probs, lengths, transcriber.frame_shift_s)]
+            seconds = time.perf_counter() - started
+            results.append({"lm_weight": lm_weight, "word_score": word_score, **error_rates(references, hypotheses), "search_s": seconds})
+    return sorted(results, key=lambda r: (r["wer"], r["cer"]))

@@ -9,6 +9,7 @@ is capped by VadConfig.max_utterance_s, so a partial decode's cost is bounded.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio
+from .audio import SAMPLE_RATE, read_blocks
 from .decoding import Word
 from .vad import Endpointer, Segment, VadConfig
 
@@ -101,10 +102,17 @@ def file_chunks(path: str | Path, chunk_ms: int = 30, realtime: bool = True, tai
     speaker stops, so the last utterance ends by endpointing rather than by
     the end of the file.
     """
-    samples = np.concatenate([load_audio(path), np.zeros(SAMPLE_RATE * tail_silence_ms // 1000, np.float32)])
     size = SAMPLE_RATE * chunk_ms // 1000
-    started = time.monotonic()
-    for index, first in enumerate(range(0, len(samples), size)):
-        if realtime:
-            time.sleep(max(0.0, started + index * chunk_ms / 1000 - time.monotonic()))
-        yield samples[first : first + size]
+    silence = np.zeros(SAMPLE_RATE * tail_silence_ms // 1000, np.float32)
+    started, sent = time.monotonic(), 0
+    pending = np.zeros(0, np.float32)
+    blocks = itertools.chain(read_blocks(path, block_s=1.0), [silence])
+    for block in itertools.chain(blocks, [None]):
+        pending = np.concatenate([pending, block]) if block is not None else pending
+        # Equal chunks, as a microphone delivers them; the end of the stream may be shorter.
+        while len(pending) >= size or (block is None and len(pending)):
+            chunk, pending = pending[:size], pending[size:]
+            sent += len(chunk)
+            if realtime:  # a microphone delivers a chunk once its last sample is recorded
+                time.sleep(max(0.0, started + sent / SAMPLE_RATE - time.monotonic()))
+            yield chunk

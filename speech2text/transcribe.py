@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+import gzip
+import os
+import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, AudioError, load_audio
+from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio, read_blocks
 from .checkpoint import Checkpoint, load_checkpoint
-from .decoding import Word, beam_decode, greedy_decode
+from .decoding import LanguageModelDecoder, Word, beam_decode, greedy_decode
 from .features import LogMel
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL = "en-small"
 MAX_WINDOW_S = 30.0
 SILENCE_SEARCH_S = 5.0
+PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,27 @@ class Transcript:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def bundled_language_model(name: str = DEFAULT_MODEL) -> Path:
+    """The bundled LM, unpacked once from the package's .arpa.gz into the user's cache folder.
+
+    flashlight-text reads ARPA only from an uncompressed file; gzip keeps the package small.
+    """
+    packed = PRETRAINED_DIR / f"{name}.arpa.gz"
+    if not packed.is_file():
+        from .lm import LanguageModelError
+
+        raise LanguageModelError(f"no bundled language model {packed.name}")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speech2text"
+    target = cache / f"{name}-{packed.stat().st_size}.arpa"  # the size tells package versions apart
+    if not target.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        with gzip.open(packed, "rb") as source, open(partial, "wb") as out:
+            shutil.copyfileobj(source, out)
+        partial.replace(target)  # atomic: a concurrent or interrupted unpack never leaves half a file
+    return target
 
 
 def pretrained_models() -> list[str]:
@@ -43,25 +69,37 @@ def resolve_model(path_or_name: str | Path | None) -> Path:
     return Path(path_or_name)
 
 
-def split_at_pauses(samples: np.ndarray, max_window_s: float = MAX_WINDOW_S) -> list[tuple[int, int]]:
-    """Cut long audio into windows of at most `max_window_s`, each cut at the quietest 10 ms.
+def _quietest_cut(buffer: np.ndarray, window: int) -> int:
+    """Index of the middle of the quietest 10 ms in the SILENCE_SEARCH_S seconds before `window`."""
+    frame = SAMPLE_RATE // 100
+    search_start = window - int(SILENCE_SEARCH_S * SAMPLE_RATE)
+    region = buffer[search_start:window]
+    energy = (region[: len(region) // frame * frame].reshape(-1, frame) ** 2).sum(axis=1)
+    return search_start + int(np.argmin(energy)) * frame + frame // 2
 
-    The cut is searched in the last SILENCE_SEARCH_S seconds of every window, so
-    words are rarely split and memory stays bounded however long the file is.
-    Returns (start, end) sample indices.
+
+def windows_at_pauses(blocks: Iterable[np.ndarray], max_window_s: float = MAX_WINDOW_S) -> Iterator[tuple[int, np.ndarray]]:
+    """Cut a stream of sample blocks into windows of at most `max_window_s`, each cut at a pause.
+
+    A window ends at the quietest 10 ms of its last SILENCE_SEARCH_S seconds, so words
+    are rarely split. Only one window and one block are held at a time: memory stays
+    flat however long the input is. Yields (start sample, window samples).
     """
     window = int(max_window_s * SAMPLE_RATE)
-    frame = SAMPLE_RATE // 100
-    bounds, start = [], 0
-    while len(samples) - start > window:
-        search_start = start + window - int(SILENCE_SEARCH_S * SAMPLE_RATE)
-        region = samples[search_start : start + window]
-        energy = (region[: len(region) // frame * frame].reshape(-1, frame) ** 2).sum(axis=1)
-        cut = search_start + int(np.argmin(energy)) * frame + frame // 2
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, len(samples)))
-    return bounds
+    buffer, start = np.zeros(0, np.float32), 0
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while len(buffer) > window:
+            cut = _quietest_cut(buffer, window)
+            yield start, buffer[:cut]
+            start, buffer = start + cut, buffer[cut:]
+    if len(buffer):
+        yield start, buffer
+
+
+def split_at_pauses(samples: np.ndarray, max_window_s: float = MAX_WINDOW_S) -> list[tuple[int, int]]:
+    """The windows of windows_at_pauses for one array, as (start, end) sample indices."""
+    return [(start, start + len(window)) for start, window in windows_at_pauses([samples], max_window_s)]
 
 
 class Transcriber:
@@ -78,6 +116,7 @@ class Transcriber:
         self.frontend = LogMel(checkpoint.feature_config)
         self.vocabulary = checkpoint.vocabulary
         self.metadata = checkpoint.metadata
+        self.lm_decoder: LanguageModelDecoder | None = None
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None) -> "Transcriber":
@@ -93,6 +132,23 @@ class Transcriber:
         elif quantize is not None:
             raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
         return transcriber
+
+    def load_language_model(
+        self, path: str | Path | None = None, words: list[str] | None = None, **options
+    ) -> LanguageModelDecoder:
+        """Set up decoder="lm": an ARPA word n-gram file (None: the bundled English LM).
+
+        words: a closed vocabulary (a command set) instead of the LM's own. options go
+        to LanguageModelDecoder: beam_size, lm_weight, word_score, nbest.
+        """
+        from .lm import LanguageModelError
+
+        if path is None:
+            path = bundled_language_model()
+        if not Path(path).is_file():
+            raise LanguageModelError(f"{path}: no such language model file")
+        self.lm_decoder = LanguageModelDecoder(self.vocabulary, str(path), words=words, **options)
+        return self.lm_decoder
 
     @property
     def sample_rate(self) -> int:
@@ -124,33 +180,54 @@ class Transcriber:
         the batch, not by the length of the input. decoder: "greedy" or "beam"
         (prefix beam search; its n-best list is kept for inputs of one window).
         """
-        if decoder not in ("greedy", "beam"):
-            raise ValueError(f"decoder must be 'greedy' or 'beam', not {decoder!r}")
-        windows, owners = [], []
-        for owner, samples in enumerate(samples_list):
-            for start, end in split_at_pauses(samples):
-                windows.append((start, samples[start:end]))
-                owners.append(owner)
-        hypotheses = []
-        for first in range(0, len(windows), batch_size):
-            log_probs, lengths = self.log_probs([w for _, w in windows[first : first + batch_size]])
-            if decoder == "beam":
-                hypotheses += beam_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s, beam_size)
+        windows = (
+            (owner, start, window)
+            for owner, samples in enumerate(samples_list)
+            for start, window in windows_at_pauses([samples])
+        )
+        return self._transcribe_windows(windows, len(samples_list), batch_size, decoder, beam_size)
+
+    def _transcribe_windows(self, windows, count: int, batch_size: int, decoder: str, beam_size: int) -> list[Transcript]:
+        """(owner, start sample, samples) windows -> one Transcript per owner, times made global."""
+        if decoder not in ("greedy", "beam", "lm"):
+            raise ValueError(f"decoder must be 'greedy', 'beam' or 'lm', not {decoder!r}")
+        if decoder == "lm" and self.lm_decoder is None:
+            self.load_language_model()
+        words: list[list[Word]] = [[] for _ in range(count)]
+        ends = [0] * count
+        alternatives: list[list] = [[] for _ in range(count)]
+        batch: list[tuple[int, int, np.ndarray]] = []
+
+        def decode(batch):
+            log_probs, lengths = self.log_probs([window for _, _, window in batch])
+            if decoder == "lm":
+                hypotheses = self.lm_decoder(log_probs, lengths, self.frame_shift_s)
+            elif decoder == "beam":
+                hypotheses = beam_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s, beam_size)
             else:
-                hypotheses += greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
-        words: list[list[Word]] = [[] for _ in samples_list]
-        for owner, (start, window), hypothesis in zip(owners, windows, hypotheses):
-            offset_s = start / SAMPLE_RATE
-            # The last output frame may reach past the audio by up to a frame of subsampling.
-            window_end_s = offset_s + len(window) / SAMPLE_RATE
-            words[owner] += [
-                Word(w.text, round(w.start_s + offset_s, 3), round(min(w.end_s + offset_s, window_end_s), 3), w.confidence)
-                for w in hypothesis.words
-            ]
-        alternatives = [hypotheses[owners.index(i)].alternatives if owners.count(i) == 1 else [] for i in range(len(samples_list))]
+                hypotheses = greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
+            for (owner, start, window), hypothesis in zip(batch, hypotheses):
+                offset_s = start / SAMPLE_RATE
+                # The last output frame may reach past the audio by up to a frame of subsampling.
+                window_end_s = offset_s + len(window) / SAMPLE_RATE
+                words[owner] += [
+                    Word(w.text, round(w.start_s + offset_s, 3), round(min(w.end_s + offset_s, window_end_s), 3), w.confidence)
+                    for w in hypothesis.words
+                ]
+                # An n-best list means something only for an input decoded in one window.
+                alternatives[owner] = hypothesis.alternatives if start == 0 else []
+                ends[owner] = start + len(window)
+
+        for item in windows:
+            batch.append(item)
+            if len(batch) == batch_size:
+                decode(batch)
+                batch = []
+        if batch:
+            decode(batch)
         return [
-            Transcript(" ".join(w.text for w in ws), ws, round(len(s) / SAMPLE_RATE, 3), alts)
-            for ws, s, alts in zip(words, samples_list, alternatives)
+            Transcript(" ".join(w.text for w in ws), ws, round(end / SAMPLE_RATE, 3), alts)
+            for ws, end, alts in zip(words, ends, alternatives)
         ]
 
     def stream(self, source, vad=None, partial_interval_ms: int | None = 300):
@@ -166,9 +243,41 @@ class Transcriber:
             source = file_chunks(source, realtime=False)
         return stream_events(self, source, vad=vad or VadConfig(), partial_interval_ms=partial_interval_ms)
 
-    def transcribe(self, audio: str | Path | np.ndarray, decoder: str = "greedy", beam_size: int = 8) -> Transcript:
-        """Transcribe a file path, `-` (stdin) or float32 samples at 16 kHz."""
-        samples = audio if isinstance(audio, np.ndarray) else load_audio(audio)
-        if samples.size == 0:
+    def transcribe(
+        self,
+        audio: str | Path | np.ndarray,
+        decoder: str = "greedy",
+        beam_size: int = 8,
+        reject_silence: bool = False,
+        progress: bool = False,
+    ) -> Transcript:
+        """Transcribe a file path, `-` (stdin) or float32 samples at 16 kHz.
+
+        Files are read in blocks and decoded window by window, so an hour of audio
+        takes no more memory than a minute. reject_silence: raise AudioError for
+        audio with no sample above -80 dBFS. progress: a tqdm bar over audio seconds.
+        """
+        if isinstance(audio, np.ndarray):
+            blocks: Iterable[np.ndarray] = [audio.astype(np.float32, copy=False)]
+            total_s = len(audio) / SAMPLE_RATE
+        else:
+            blocks = read_blocks(audio) if str(audio) != "-" else [load_audio("-")]
+            total_s = None
+        peak = 0.0
+
+        def windows():
+            nonlocal peak
+            from tqdm import tqdm
+
+            with tqdm(total=total_s, unit="s", desc="transcribe", disable=not progress, bar_format=PROGRESS_FORMAT) as bar:
+                for start, window in windows_at_pauses(blocks):
+                    peak = max(peak, float(np.abs(window).max(initial=0.0)))
+                    bar.update(round(len(window) / SAMPLE_RATE, 2))
+                    yield 0, start, window
+
+        transcript = self._transcribe_windows(windows(), 1, 8, decoder, beam_size)[0]
+        if transcript.duration_s == 0:
             raise AudioError("the audio has no samples")
-        return self.transcribe_samples([samples.astype(np.float32, copy=False)], decoder=decoder, beam_size=beam_size)[0]
+        if reject_silence and peak < SILENCE_PEAK:
+            raise AudioError("the audio is silent")
+        return transcript

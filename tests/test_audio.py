@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from speech2text.audio import SAMPLE_RATE, AudioError, check_not_silent, load_audio
+from speech2text.audio import SAMPLE_RATE, AudioError, check_not_silent, load_audio, read_blocks
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,41 @@ def test_silence_is_detected():
     with pytest.raises(AudioError, match="silent"):
         check_not_silent(np.zeros(16000, np.float32))
     check_not_silent(np.full(16000, 1e-3, np.float32))
+
+
+@pytest.mark.parametrize("rate, channels", [(16000, 1), (44100, 2)])
+def test_blocks_join_into_the_loaded_signal(tmp_path, speechlike, rate, channels):
+    """read_blocks streams what load_audio reads at once; the streaming resampler (soxr) leaves no seams."""
+    signal = librosa_resample(speechlike, rate)
+    path = tmp_path / "x.flac"
+    soundfile.write(path, np.stack([signal] * channels, axis=1), rate, subtype="PCM_24")
+    joined = np.concatenate(list(read_blocks(path, block_s=0.25)))
+    whole = load_audio(path)
+    if rate == SAMPLE_RATE:
+        np.testing.assert_array_equal(joined, whole)
+    else:  # two good resamplers: the same signal to well within -40 dB
+        assert abs(len(joined) - len(whole)) <= 1
+        n = min(len(joined), len(whole))
+        assert np.sqrt(np.mean((joined[:n] - whole[:n]) ** 2)) < 0.01 * np.sqrt(np.mean(whole**2))
+
+
+def librosa_resample(samples, rate):
+    import librosa
+
+    return librosa.resample(samples, orig_sr=SAMPLE_RATE, target_sr=rate) if rate != SAMPLE_RATE else samples
+
+
+def test_blocks_raise_the_same_errors(tmp_path):
+    with pytest.raises(AudioError, match="no such file"):
+        list(read_blocks(tmp_path / "missing.wav"))
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="empty file"):
+        list(read_blocks(tmp_path / "empty.wav"))
+    bad = np.zeros(16000, np.float32)
+    bad[12000] = np.nan
+    soundfile.write(tmp_path / "nan.wav", bad, SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN"):
+        list(read_blocks(tmp_path / "nan.wav", block_s=0.5))
+    soundfile.write(tmp_path / "zero.wav", np.zeros(0, np.float32), SAMPLE_RATE)
+    with pytest.raises(AudioError, match="no samples"):
+        list(read_blocks(tmp_path / "zero.wav"))

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
+import soundfile
 
 from conftest import ASSETS
 from speech2text import AudioError, Transcriber, load_audio
-from speech2text.transcribe import split_at_pauses
+from speech2text.transcribe import split_at_pauses, windows_at_pauses
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,19 @@ def test_split_at_pauses_cuts_in_the_quietest_place():
     assert all(end - start <= 30 * 16000 for start, end in bounds)
     assert 27 * 16000 <= bounds[0][1] <= 27 * 16000 + 3200
     assert split_at_pauses(samples[:16000]) == [(0, 16000)]
+
+
+def test_windows_from_blocks_equal_windows_from_the_whole_signal():
+    """Reading a file block by block cuts it exactly where cutting the whole array does."""
+    rng = np.random.default_rng(1)
+    samples = (0.1 * rng.standard_normal(16000 * 95)).astype(np.float32)
+    samples[16000 * 50 : 16000 * 50 + 1600] = 0
+    edges = np.sort(rng.choice(len(samples), 40, replace=False))
+    blocks = np.split(samples, edges)
+    streamed = [(start, start + len(window)) for start, window in windows_at_pauses(blocks)]
+    assert streamed == split_at_pauses(samples)
+    joined = np.concatenate([window for _, window in windows_at_pauses(blocks)])
+    np.testing.assert_array_equal(joined, samples)
 
 
 def test_the_bundled_model_describes_itself(transcriber):
@@ -45,7 +59,7 @@ def test_batched_equals_one_by_one(transcriber):
         np.testing.assert_allclose([w.confidence for w in a.words], [w.confidence for w in b.words], atol=1e-3)
 
 
-def test_long_audio_keeps_global_timestamps(transcriber):
+def test_long_audio_keeps_global_timestamps(transcriber, tmp_path):
     """Over a minute of audio: the query at 62 s comes out, stamped at 62 s, not at its window's offset."""
     query = load_audio(ASSETS / "what_is_your_name.wav")
     samples = np.zeros(16000 * 66, np.float32)
@@ -54,6 +68,8 @@ def test_long_audio_keeps_global_timestamps(transcriber):
     transcript = transcriber.transcribe(samples)
     assert transcript.text == "what is your name what is your name"
     assert transcript.duration_s == 66.0
+    soundfile.write(tmp_path / "long.flac", samples, 16000)
+    assert transcriber.transcribe(tmp_path / "long.flac") == transcript  # read and decoded block by block
     first, second = transcript.words[0], transcript.words[4]
     assert 4.9 <= first.start_s <= 5.5
     assert 61.9 <= second.start_s <= 62.5
