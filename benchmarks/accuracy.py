@@ -1,4 +1,4 @@
-"""WER, CER and RTF of speech2text (float32 and int8) next to PocketSphinx 5 on the same manifests, in one run.
+"""WER, CER and RTF of speech2text (greedy float32 and int8, LM beam search) next to PocketSphinx 5 on the same manifests, in one run.
 
     .venv/bin/python benchmarks/accuracy.py [NAME=MANIFEST ...] [--model M]
 
@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sets", nargs="*", metavar="NAME=MANIFEST", default=DEFAULT_SETS)
     parser.add_argument("--model", help="checkpoint (default: the bundled model)")
+    parser.add_argument("--lm", help="ARPA file for the LM column (default: the bundled LM)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     missing = [spec.split("=", 1)[1] for spec in args.sets if not Path(spec.split("=", 1)[1]).is_file()]
@@ -72,6 +73,7 @@ def main() -> None:
         sys.exit(f"no manifest {missing[0]}: run recipes/first_model/run.sh --stop-stage 2, or name sets")
     torch.set_num_threads(args.threads)
     transcriber = Transcriber.from_pretrained(args.model)
+    transcriber.load_language_model(args.lm)
     quantized = Transcriber.from_pretrained(args.model, quantize="int8")
     results = {}
     for spec in args.sets:
@@ -79,15 +81,20 @@ def main() -> None:
         rows = read_manifest(manifest)
         ours = evaluate(transcriber, rows)
         ours_int8 = evaluate(quantized, rows)
+        ours_lm = evaluate(transcriber, rows, decoder="lm")
         results[name] = {
             "utterances": len(rows),
             "minutes": sum(r["duration"] for r in rows) / 60,
             "speech2text": {"wer": ours.wer, "cer": ours.cer, "rtf": ours.rtf},
             "speech2text_int8": {"wer": ours_int8.wer, "cer": ours_int8.cer, "rtf": ours_int8.rtf},
+            "speech2text_lm": {"wer": ours_lm.wer, "cer": ours_lm.cer, "rtf": ours_lm.rtf},
             "pocketsphinx": pocketsphinx(rows),
         }
     print(f"threads: {args.threads}\n")
-    systems = [("speech2text", "speech2text"), ("speech2text int8", "speech2text_int8"), ("PocketSphinx 5", "pocketsphinx")]
+    systems = [
+        ("speech2text greedy", "speech2text"), ("speech2text int8", "speech2text_int8"),
+        ("speech2text + LM", "speech2text_lm"), ("PocketSphinx 5", "pocketsphinx"),
+    ]
     print("| test set | utterances | minutes | " + " | ".join(f"{label} WER | CER | RTF" for label, _ in systems) + " |")
     print("|---|---|---|" + "---|---|---|" * len(systems))
     for name, r in results.items():

@@ -70,7 +70,7 @@ def virtual_mic(path: Path, ends: list[float], vad: VadConfig, partial_ms: int):
         listener = subprocess.Popen(
             [sys.executable, "-m", "speech2text", "listen", "--format", "jsonl", "--end-silence-ms", str(vad.end_silence_ms),
              "--partial-interval-ms", str(partial_ms)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
         )
         while b"listening on" not in listener.stderr.readline():
             pass

@@ -12,11 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from .lm import LM_WEIGHT, WORD_SCORE
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # A small LSTM gains little past 4 threads, and more would crowd out the rest of a laptop.
 DEFAULT_THREADS = min(4, os.cpu_count() or 1)
-# LM beam search weights, tuned with `speech2text lm tune` on the synthetic dev set (see the model card).
-LM_WEIGHT, WORD_SCORE = 0.8, 1.0
 
 
 def error(message: str) -> None:
@@ -320,6 +320,7 @@ def cmd_listen(args) -> int:
 
     from .audio import AudioError
     from .checkpoint import CheckpointError
+    from .lm import LanguageModelError
     from .microphone import Microphone, MicrophoneError
     from .stream import file_chunks, stream_events
     from .transcribe import Transcriber
@@ -335,21 +336,31 @@ def cmd_listen(args) -> int:
         return EXIT_USAGE
     try:
         transcriber = Transcriber.from_pretrained(args.model)
+        if args.lm or args.hotword:
+            args.decoder = "lm"
+        if args.decoder == "lm":
+            transcriber.load_language_model(args.lm, hotwords=args.hotword)
         if args.input:
             source = file_chunks(args.input, realtime=not args.fast)
             microphone = None
         else:
             microphone = Microphone(args.device, on_ready=lambda name: print(f"listening on {name}", file=sys.stderr, flush=True))
             source = microphone
-    except (CheckpointError, MicrophoneError) as e:
+    except (CheckpointError, MicrophoneError, LanguageModelError) as e:
         error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
         return EXIT_FAILED
     # SIGTERM ends a session like Ctrl-C: the utterance in progress is flushed first.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     output = _Output(args.format, args.partial_interval_ms > 0, exec_command)
     status = EXIT_OK
     try:
-        for event in stream_events(transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms):
+        events = stream_events(
+            transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms, decoder=args.decoder
+        )
+        for event in events:
             output(event)
     except KeyboardInterrupt:
         pass
@@ -372,9 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="bundled model name or checkpoint path (default: the bundled English model)")
     p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
     p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
-    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="greedy",
-                   help="greedy best path; prefix beam search; or beam search with a word n-gram LM "
-                        "(the bundled one unless --lm). beam and lm put the n-best list in json")
+    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm",
+                   help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
+                        "search without an LM; or the greedy best path. beam and lm put the n-best list in json")
     p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
     p.add_argument("--lm", type=Path, help="ARPA word n-gram model (from `speech2text lm build`); implies --decoder lm")
     p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
@@ -417,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", type=Path, required=True)
     p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")
     p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
-    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="greedy")
+    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm")
     p.add_argument("--lm", type=Path, help="ARPA word n-gram model; implies --decoder lm (default LM: the bundled one)")
     p.add_argument("--lm-weight", type=float, default=LM_WEIGHT)
     p.add_argument("--word-score", type=float, default=WORD_SCORE)
@@ -436,6 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end-silence-ms", type=int, default=600, help="silence that ends an utterance")
     p.add_argument("--max-utterance-s", type=float, default=15.0)
     p.add_argument("--partial-interval-ms", type=int, default=300, help="partial-result cadence; 0 disables partials")
+    p.add_argument("--decoder", choices=["greedy", "lm"], default="lm",
+                   help="decoder of the final lines: LM beam search (default) or greedy; partials are always greedy")
+    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (default: the bundled one)")
+    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]", help="boost a phrase (repeatable)")
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_listen)
 

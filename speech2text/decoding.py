@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .lm import LM_WEIGHT, WORD_SCORE
 from .text import Vocabulary
 
 
@@ -264,8 +265,8 @@ class LanguageModelDecoder:
         vocabulary: Vocabulary,
         lm_path: str,
         beam_size: int = 32,
-        lm_weight: float = 0.5,
-        word_score: float = 1.0,
+        lm_weight: float = LM_WEIGHT,
+        word_score: float = WORD_SCORE,
         words: list[str] | None = None,
         nbest: int = 1,
         hotwords: list[tuple[str, float]] | None = None,
@@ -283,9 +284,10 @@ class LanguageModelDecoder:
         hotwords = [(phrase.split(), bonus) for phrase, bonus in hotwords or []]
         words = [*(words if words is not None else arpa_vocabulary(lm_path)), *(w for phrase, _ in hotwords for w in phrase)]
         words = sorted({w for w in words if set(w) <= spellable})
-        # The lexicon spells each word in tokens and ends it with the separator.
+        # The lexicon spells each word in tokens. No separator at the end, as in torchaudio's
+        # examples: our model emits a space only between words, so the last word would never end.
         with tempfile.NamedTemporaryFile("w", suffix=".lexicon", delete=False) as f:
-            f.writelines(f"{word}\t{' '.join(word)} |\n" for word in words)
+            f.writelines(f"{word}\t{' '.join(word)}\n" for word in words)
             lexicon = f.name
         try:
             with _quiet_stderr():  # KenLM prints loading progress bars on stderr
@@ -312,10 +314,8 @@ class LanguageModelDecoder:
         results = self.decoder(log_probs.float().contiguous(), lengths.to(torch.int32))
         hypotheses = []
         for nbest, frames, length in zip(results, log_probs, lengths.tolist()):
-            texts = [
-                (" ".join("".join(self.tokens[i] for i in h.tokens.tolist()).replace("|", " ").split()), round(h.score, 4))
-                for h in nbest
-            ]
+            # The words, not the tokens: a path may end inside a word that the lexicon never finished.
+            texts = [(" ".join(w for w in h.words if w != "<unk>"), round(h.score, 4)) for h in nbest]
             best = texts[0][0] if texts else ""
             words = align_words(frames[:length], tuple(self.vocabulary.encode(best)), self.vocabulary, frame_shift_s)
             hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, texts))

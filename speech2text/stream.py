@@ -3,7 +3,8 @@
 Samples arrive in chunks; the endpointer cuts them into utterances. A
 bidirectional LSTM needs the future, so partial results come from decoding
 the whole growing utterance every `partial_interval_ms` of new audio; the
-final result is one decode of the complete utterance. The utterance length
+final result is one decode of the complete utterance, with the LM beam search
+unless told otherwise (partials decode greedily, to stay cheap). The utterance length
 is capped by VadConfig.max_utterance_s, so a partial decode's cost is bounded.
 """
 
@@ -41,8 +42,12 @@ class StreamEvent:
 class StreamingRecognizer:
     """Turns a stream of 16 kHz float32 chunks into partial and final StreamEvents."""
 
-    def __init__(self, transcriber, vad: VadConfig = VadConfig(), partial_interval_ms: int | None = 300):
+    def __init__(
+        self, transcriber, vad: VadConfig = VadConfig(), partial_interval_ms: int | None = 300, decoder: str = "lm"
+    ):
         self.transcriber = transcriber
+        # Partials only need to be quick; the final line gets the full decoder (LM beam search by default).
+        self.decoders = {"partial": "greedy", "final": decoder}
         self.endpointer = Endpointer(vad)
         self.partial_interval = None if not partial_interval_ms else partial_interval_ms * SAMPLE_RATE // 1000
         self.samples_at_last_partial = 0
@@ -50,7 +55,7 @@ class StreamingRecognizer:
 
     def _decode(self, samples: np.ndarray, start_s: float, kind: str) -> StreamEvent:
         started = time.perf_counter()
-        transcript = self.transcriber.transcribe_samples([samples])[0]
+        transcript = self.transcriber.transcribe_samples([samples], decoder=self.decoders[kind])[0]
         decode_ms = (time.perf_counter() - started) * 1000
         words = [Word(w.text, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence) for w in transcript.words]
         confidence = float(np.prod([w.confidence for w in words]) ** (1 / len(words))) if words else 0.0

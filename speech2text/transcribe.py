@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 import gzip
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -35,6 +36,16 @@ class Transcript:
         return asdict(self)
 
 
+def _duration_or_none(path) -> float | None:
+    """The file's duration for a progress bar; None where it cannot tell (read_blocks reports why)."""
+    import soundfile
+
+    try:
+        return soundfile.info(str(path)).duration
+    except Exception:  # noqa: BLE001 - any failure here is reported by read_blocks with a clear message
+        return None
+
+
 def bundled_language_model(name: str = DEFAULT_MODEL) -> Path:
     """The bundled LM, unpacked once from the package's .arpa.gz into the user's cache folder.
 
@@ -45,15 +56,22 @@ def bundled_language_model(name: str = DEFAULT_MODEL) -> Path:
         from .lm import LanguageModelError
 
         raise LanguageModelError(f"no bundled language model {packed.name}")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speech2text"
-    target = cache / f"{name}-{packed.stat().st_size}.arpa"  # the size tells package versions apart
-    if not target.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        with gzip.open(packed, "rb") as source, open(partial, "wb") as out:
-            shutil.copyfileobj(source, out)
-        partial.replace(target)  # atomic: a concurrent or interrupted unpack never leaves half a file
-    return target
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speech2text"
+    # A read-only home (a container, a locked-down account) falls back to the temp folder.
+    for cache in (home_cache, Path(tempfile.gettempdir()) / f"speech2text-{os.getuid()}"):
+        target = cache / f"{name}-{packed.stat().st_size}.arpa"  # the size tells package versions apart
+        if target.is_file():
+            return target
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            with gzip.open(packed, "rb") as source, open(partial, "wb") as out:
+                shutil.copyfileobj(source, out)
+            partial.replace(target)  # atomic: a concurrent or interrupted unpack never leaves half a file
+            return target
+        except OSError:
+            continue
+    raise OSError(f"cannot unpack the bundled language model into {home_cache} or the temp folder")
 
 
 def pretrained_models() -> list[str]:
@@ -172,13 +190,15 @@ class Transcriber:
         return self.model(features, feature_lengths)
 
     def transcribe_samples(
-        self, samples_list: list[np.ndarray], batch_size: int = 8, decoder: str = "greedy", beam_size: int = 8
+        self, samples_list: list[np.ndarray], batch_size: int = 8, decoder: str = "lm", beam_size: int = 8
     ) -> list[Transcript]:
         """Transcribe several float32 16 kHz mono signals; long ones are cut at pauses first.
 
         Windows go through the model `batch_size` at a time, so memory is bounded by
-        the batch, not by the length of the input. decoder: "greedy" or "beam"
-        (prefix beam search; its n-best list is kept for inputs of one window).
+        the batch, not by the length of the input. decoder: "lm" (beam search with
+        the word LM: the bundled one unless load_language_model named another),
+        "beam" (prefix beam search without an LM) or "greedy". The n-best list of
+        "lm" and "beam" is kept for inputs of one window.
         """
         windows = (
             (owner, start, window)
@@ -230,7 +250,7 @@ class Transcriber:
             for ws, end, alts in zip(words, ends, alternatives)
         ]
 
-    def stream(self, source, vad=None, partial_interval_ms: int | None = 300):
+    def stream(self, source, vad=None, partial_interval_ms: int | None = 300, decoder: str = "lm"):
         """Partial and final StreamEvents from live audio.
 
         `source`: an iterable of float32 16 kHz chunks (a Microphone, say) or a
@@ -241,12 +261,12 @@ class Transcriber:
 
         if isinstance(source, (str, Path)):
             source = file_chunks(source, realtime=False)
-        return stream_events(self, source, vad=vad or VadConfig(), partial_interval_ms=partial_interval_ms)
+        return stream_events(self, source, vad=vad or VadConfig(), partial_interval_ms=partial_interval_ms, decoder=decoder)
 
     def transcribe(
         self,
         audio: str | Path | np.ndarray,
-        decoder: str = "greedy",
+        decoder: str = "lm",
         beam_size: int = 8,
         reject_silence: bool = False,
         progress: bool = False,
@@ -262,17 +282,18 @@ class Transcriber:
             total_s = len(audio) / SAMPLE_RATE
         else:
             blocks = read_blocks(audio) if str(audio) != "-" else [load_audio("-")]
-            total_s = None
+            total_s = _duration_or_none(audio)
         peak = 0.0
 
         def windows():
             nonlocal peak
             from tqdm import tqdm
 
-            with tqdm(total=total_s, unit="s", desc="transcribe", disable=not progress, bar_format=PROGRESS_FORMAT) as bar:
+            bar_format = PROGRESS_FORMAT if total_s else None
+            with tqdm(total=total_s, unit="s", desc="transcribe", disable=not progress, bar_format=bar_format) as bar:
                 for start, window in windows_at_pauses(blocks):
                     peak = max(peak, float(np.abs(window).max(initial=0.0)))
-                    bar.update(round(len(window) / SAMPLE_RATE, 2))
+                    bar.update(len(window) / SAMPLE_RATE)
                     yield 0, start, window
 
         transcript = self._transcribe_windows(windows(), 1, 8, decoder, beam_size)[0]

@@ -26,6 +26,16 @@ def test_what_is_your_name_comes_out_right():
     assert result.stderr == b""
 
 
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_the_decoders_without_a_language_model_run_on_real_audio(decoder):
+    """Without the LM the held-out voice's "your" comes out misspelled: the acoustic model alone spells by ear."""
+    result = run("transcribe", GOOD, "--decoder", decoder, "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    record = json.loads(result.stdout)
+    assert record["text"].startswith("what is") and record["text"].endswith("name")
+    assert len(record["words"]) == 4
+
+
 def test_a_missing_file_fails_alone_and_the_batch_goes_on(tmp_path):
     result = run("transcribe", tmp_path / "missing.wav", GOOD)
     assert result.returncode == 1
@@ -99,3 +109,61 @@ def test_help_is_fast_because_torch_is_not_imported():
     code = "import sys, speech2text.cli as c; sys.argv=['speech2text','--help']\ntry: c.main()\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout.decode()
     assert out.strip().endswith("False")
+
+
+def test_lm_build_then_decode_with_it(tmp_path):
+    text = tmp_path / "commands.txt"
+    text.write_text("What is your name?\nSet a timer for 10 minutes.\nWhat is the weather in Paris?\n" * 3)
+    held_out = tmp_path / "dev.jsonl"
+    held_out.write_text(json.dumps({"audio": "x.wav", "text": "what is the weather in paris", "duration": 1.0}) + "\n")
+    result = run("lm", "build", text, "-o", tmp_path / "lm.arpa", "--exclude", held_out)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "3 overlapping 1 held-out sentences left out" in result.stdout.decode()
+    assert "paris" not in (tmp_path / "lm.arpa").read_text()
+    result = run("transcribe", GOOD, "--lm", tmp_path / "lm.arpa", "--format", "json")
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
+    record = json.loads(result.stdout)
+    assert record["text"] == "what is your name"
+    assert record["alternatives"][0][0] == "what is your name"
+    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+
+
+def test_the_bundled_language_model_decodes_the_assets(tmp_path):
+    env_home = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "speech2text", "transcribe", "--decoder", "lm", str(GOOD), str(ASSETS / "set_a_timer.wav")],
+        capture_output=True, timeout=300, env={**__import__("os").environ, **env_home},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().splitlines() == ["what is your name", "set a timer for ten minutes"]
+    assert list((tmp_path / "cache" / "speech2text").glob("en-small-*.arpa"))  # unpacked once into the cache
+
+
+def test_lm_and_hotword_user_errors_are_one_line(tmp_path):
+    (tmp_path / "junk.arpa").write_text("not a model\n")
+    for args in [("--lm", tmp_path / "missing.arpa"), ("--lm", tmp_path / "junk.arpa")]:
+        result = run("transcribe", GOOD, *args)
+        assert result.returncode == 1
+        assert len(result.stderr.decode().splitlines()) == 1 and "Traceback" not in result.stderr.decode()
+    assert run("transcribe", GOOD, "--hotword", "lights:loud").returncode == 2
+    assert run("transcribe", GOOD, "--hotword", "!!:3").returncode == 2
+    assert run("lm", "build", tmp_path / "missing.txt", "-o", tmp_path / "x.arpa").returncode == 1
+    assert run("lm", "tune", "--manifest", tmp_path / "missing.jsonl").returncode == 1
+
+
+def test_plot_draws_one_file(tmp_path):
+    result = run("transcribe", GOOD, "--plot", tmp_path / "align.png")
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "what is your name\n"
+    assert (tmp_path / "align.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run("transcribe", GOOD, GOOD, "--plot", tmp_path / "two.png").returncode == 2
+
+
+def test_a_hotword_phrase_corrects_a_misrecognized_query():
+    """Real model output: the held-out voice's "paris" is misheard until the phrase is boosted."""
+    paris = ASSETS / "weather_in_paris.flac"
+    plain = run("transcribe", paris)
+    assert plain.returncode == 0 and plain.stdout.decode() != "what is the weather in paris\n"
+    boosted = run("transcribe", paris, "--hotword", "weather in paris:10")
+    assert boosted.returncode == 0, boosted.stderr.decode()
+    assert boosted.stdout.decode() == "what is the weather in paris\n"

@@ -29,7 +29,11 @@ def two_queries_with_a_pause(path):
 
 
 def read_lines(process, count, timeout_s):
-    """Up to `count` lines of the process's stdout within `timeout_s`."""
+    """Up to `count` lines of the process's stdout within `timeout_s`.
+
+    The process must be started with bufsize=0: a buffered reader would pull several lines
+    at once, and select() would then wait for data that already arrived.
+    """
     lines, selector, deadline = [], selectors.DefaultSelector(), time.monotonic() + timeout_s
     selector.register(process.stdout, selectors.EVENT_READ)
     while len(lines) < count and time.monotonic() < deadline:
@@ -57,7 +61,7 @@ def test_two_spoken_queries_become_two_lines(tmp_path):
     with virtual_microphone() as env:
         listener = subprocess.Popen(
             [sys.executable, "-m", "speech2text", "listen", "--format", "jsonl"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
         )
         try:
             seen = wait_for_stderr(listener, "listening on", timeout_s=60)
@@ -134,9 +138,11 @@ def test_ctrl_c_flushes_the_utterance_in_progress(tmp_path):
     listener = subprocess.Popen(
         [sys.executable, "-m", "speech2text", "listen", "--input", str(long_speech), "--format", "jsonl",
          "--end-silence-ms", "3000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
     )
-    lines = read_lines(listener, 2, timeout_s=60)  # partials show that speech is under way
+    lines = []  # partials show that speech is under way; interrupt once "timer" has been said
+    while not any("timer for" in line for line in lines) and (more := read_lines(listener, 1, timeout_s=60)):
+        lines += more
     listener.send_signal(signal.SIGINT)
     rest, errors = listener.communicate(timeout=60)
     events = [json.loads(line) for line in lines + rest.decode().splitlines()]

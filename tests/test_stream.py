@@ -79,11 +79,11 @@ class FakeTranscriber:
     def __init__(self):
         self.calls = []
 
-    def transcribe_samples(self, batch):
+    def transcribe_samples(self, batch, decoder="lm"):
         from speech2text.decoding import Word
         from speech2text.transcribe import Transcript
 
-        self.calls.append(len(batch[0]))
+        self.calls.append((len(batch[0]), decoder))
         n = max(1, round(len(batch[0]) / SAMPLE_RATE * 2))
         words = [Word("w", 0.1 * i, 0.1 * i + 0.05, 0.9) for i in range(n)]
         return [Transcript(" ".join(["w"] * n), words, len(batch[0]) / SAMPLE_RATE)]
@@ -91,13 +91,16 @@ class FakeTranscriber:
 
 def test_partials_grow_at_the_cadence_and_the_final_decodes_the_whole_utterance():
     samples, _ = digits_with_pauses()
-    recognizer = StreamingRecognizer(FakeTranscriber(), partial_interval_ms=150)
+    fake = FakeTranscriber()
+    recognizer = StreamingRecognizer(fake, partial_interval_ms=150)
     decodes = []
     decode = recognizer._decode
     recognizer._decode = lambda audio, start_s, kind: decodes.append((kind, len(audio))) or decode(audio, start_s, kind)
     events = [e for i in range(0, len(samples), 480) for e in recognizer.feed(samples[i : i + 480])]
     finals = [e for e in events if e.type == "final"]
     assert len(finals) == 3
+    # Partials decode greedily, to stay cheap; finals get the LM beam search.
+    assert [decoder for _, decoder in fake.calls] == ["lm" if kind == "final" else "greedy" for kind, _ in decodes]
     assert all(e.words[0].start_s >= e.start_s for e in finals)
     # Each final decodes the complete utterance; partials decode it so far, at least 150 ms apart.
     for event, (kind, length) in zip(finals, [d for d in decodes if d[0] == "final"]):
