@@ -70,6 +70,8 @@ def main() -> None:
         for name, command in startup:
             best = min(run_measured(command)[0] for _ in range(3))
             results["startup"].append({"what": name, "seconds": best})
+        baseline = run_measured([sys.executable, "-c", "import torch"])
+        results["torch_import_rss_mb"] = baseline[1]
         load = subprocess.run(
             [sys.executable, "-c", "import time, torch; from speech2text import Transcriber; Transcriber.from_pretrained();"
              "t = time.perf_counter(); Transcriber.from_pretrained(); print(time.perf_counter() - t)"],
@@ -90,7 +92,8 @@ def main() -> None:
     print(f"| what | seconds |\n|---|---:|")
     for row in results["startup"]:
         print(f"| {row['what']} | {row['seconds']:.2f} |")
-    print(f"\n`speech2text transcribe FILE --format srt`, {args.threads} threads, whole process:\n")
+    print(f"\n`speech2text transcribe FILE --format srt` (LM beam search), {args.threads} threads, whole process;"
+          f" `python -c 'import torch'` alone peaks at {results['torch_import_rss_mb']:.0f} MB:\n")
     print("| audio | peak RSS | wall time | RTF (process, load included) |\n|---|---:|---:|---:|")
     for row in results["memory"]:
         print(f"| {row['minutes']:g} min | {row['peak_rss_mb']:.0f} MB | {row['seconds']:.1f} s | {row['rtf']:.4f} |")

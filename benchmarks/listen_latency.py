@@ -54,6 +54,7 @@ def build_input(path: Path) -> list[float]:
 
 def in_process(path: Path, ends: list[float], vad: VadConfig, partial_ms: int):
     transcriber = Transcriber.from_pretrained()
+    transcriber.load_language_model()  # as `speech2text listen` does before it starts listening
     recognizer = StreamingRecognizer(transcriber, vad=vad, partial_interval_ms=partial_ms)
     started = time.monotonic()
     finals, partials = [], []

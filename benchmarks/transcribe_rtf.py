@@ -76,12 +76,19 @@ def main() -> None:
     rows = []
     variants = [  # (threads, quantize, decoder)
         (1, None, "greedy"), (2, None, "greedy"), (1, "int8", "greedy"), (2, "int8", "greedy"), (2, None, "beam"),
+        (2, None, "lm"),
     ]
     for threads, quantize, decoder in variants:
         torch.set_num_threads(threads)
-        load_s, transcriber = best_of(lambda: Transcriber.from_pretrained(quantize=quantize))
+        def load():
+            transcriber = Transcriber.from_pretrained(quantize=quantize)
+            if decoder == "lm":
+                transcriber.load_language_model()
+            return transcriber
+
+        load_s, transcriber = best_of(load)
         seconds, transcript = best_of(lambda: transcriber.transcribe(samples, decoder=decoder))
-        name = f"speech2text {decoder}{' (beam 8)' if decoder == 'beam' else ''}{', int8' if quantize else ''}, {threads} thread{'s' if threads > 1 else ''}"
+        name = f"speech2text {decoder}{' (beam 8)' if decoder == 'beam' else ' (3-gram, beam 32)' if decoder == 'lm' else ''}{', int8' if quantize else ''}, {threads} thread{'s' if threads > 1 else ''}"
         rows.append((name, load_s, seconds, transcript.text))
     sphinx = pocketsphinx_row(samples)
     if sphinx:
