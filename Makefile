@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/footprint.py
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/listen_latency.py
+	$(BIN)/python benchmarks/train_throughput.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
