@@ -10,13 +10,16 @@ semitones, tempo unchanged, gives the model female-range voices to learn from. s
 """
 
 import argparse
-import json
 import random
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from speech2text.data import read_manifest, write_manifest  # noqa: E402
 
 
 def shift(job: tuple[dict, Path, int]) -> dict | None:
@@ -41,7 +44,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    rows = [json.loads(line) for line in args.manifest.read_text().splitlines() if line.strip()]
+    rows = read_manifest(args.manifest)
     # espeak-ng voices already span female variants; copy the recorded-voice engines only.
     rows = [row for row in rows if row.get("engine") in ("flite", "festival")]
     rng = random.Random(args.seed)
@@ -53,9 +56,7 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(tqdm(pool.map(shift, jobs), total=len(jobs), desc="pitch shift", unit="utt"))
     kept = [row for row in results if row is not None]
-    with (args.out / "train.jsonl").open("w") as f:
-        for row in kept:
-            f.write(json.dumps(row) + "\n")
+    write_manifest(args.out / "train.jsonl", kept)
     hours = sum(row["duration"] for row in kept) / 3600
     print(f"{len(kept)} pitch-shifted utterances ({hours:.2f} h), {len(jobs) - len(kept)} failed")
 

@@ -12,7 +12,6 @@ unseen text.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from queries import expand  # noqa: E402
+from speech2text.data import write_manifest  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402
 
 SHARED_TEXT = Path(__file__).resolve().parents[3] / "shared" / "data" / "text"
@@ -142,9 +142,7 @@ def main() -> None:
         with Pool(args.workers) as pool:
             done = list(tqdm(pool.imap(safe_synthesize, jobs, chunksize=8), total=len(jobs), desc=name))
         rows = [row for row in done if row is not None]
-        with open(args.out / f"{name}.jsonl", "w") as manifest:
-            for row in rows:
-                manifest.write(json.dumps(row) + "\n")
+        write_manifest(args.out / f"{name}.jsonl", rows)
         hours = sum(row["duration"] for row in rows) / 3600
         print(f"{name}: {len(rows)} utterances, {hours:.2f} h, {len(jobs) - len(rows)} failed")
 
