@@ -89,7 +89,7 @@ def main() -> None:
             results["memory"].append({"minutes": minutes, "peak_rss_mb": peak_mb, "seconds": seconds, "rtf": seconds / (minutes * 60)})
             path.unlink()
 
-    print(f"| what | seconds |\n|---|---:|")
+    print("| what | seconds |\n|---|---:|")
     for row in results["startup"]:
         print(f"| {row['what']} | {row['seconds']:.2f} |")
     print(f"\n`speech2text transcribe FILE --format srt` (LM beam search), {args.threads} threads, whole process;"

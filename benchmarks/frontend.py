@@ -80,7 +80,7 @@ def main() -> None:
         ("librosa melspectrogram", librosa_s, 0.0),
     ]
     print(f"{DURATION_S} s of LJ Speech, {args.threads} torch thread(s)\n")
-    print(f"| frontend | ms per 60 s | × real time | max abs diff to librosa |")
+    print("| frontend | ms per 60 s | × real time | max abs diff to librosa |")
     print("|---|---:|---:|---:|")
     for name, seconds, diff in rows:
         diff_text = "-" if diff is None else f"{diff:.1e}"

@@ -32,13 +32,19 @@ def resample(samples: np.ndarray, orig_rate: int, new_rate: int = SAMPLE_RATE) -
     return torchaudio.functional.resample(tensor, orig_rate, new_rate).numpy()
 
 
+# What soundfile raises for files it cannot decode (LibsndfileError is a RuntimeError).
+UNREADABLE = (soundfile.LibsndfileError, RuntimeError, TypeError, EOFError)
+
+
+def _unreadable(error: Exception) -> AudioError:
+    return AudioError(f"not a readable audio file ({getattr(error, 'error_string', error)})")
+
+
 def _read(source) -> tuple[np.ndarray, int]:
     try:
         samples, rate = soundfile.read(source, dtype="float32", always_2d=True)
-    except soundfile.LibsndfileError as error:
-        raise AudioError(f"not a readable audio file ({error.error_string if hasattr(error, 'error_string') else error})") from None
-    except (RuntimeError, TypeError, EOFError) as error:
-        raise AudioError(f"not a readable audio file ({error})") from None
+    except UNREADABLE as error:
+        raise _unreadable(error) from None
     return samples, rate
 
 
@@ -93,8 +99,8 @@ def read_blocks(source: str | Path, block_s: float = 10.0, sample_rate: int = SA
     path = _checked_path(source)
     try:
         info = soundfile.info(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, EOFError) as error:
-        raise AudioError(f"not a readable audio file ({getattr(error, 'error_string', error)})") from None
+    except UNREADABLE as error:
+        raise _unreadable(error) from None
     resampler = None
     if info.samplerate != sample_rate:
         import soxr
@@ -105,8 +111,8 @@ def read_blocks(source: str | Path, block_s: float = 10.0, sample_rate: int = SA
     while True:
         try:
             block = next(blocks, None)
-        except (soundfile.LibsndfileError, RuntimeError, EOFError) as error:
-            raise AudioError(f"not a readable audio file ({getattr(error, 'error_string', error)})") from None
+        except UNREADABLE as error:
+            raise _unreadable(error) from None
         last = block is None
         mono = np.zeros(0, np.float32) if last else block.mean(axis=1, dtype=np.float32)
         if not np.isfinite(mono).all():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -163,8 +164,9 @@ def beam_decode(
     return hypotheses
 
 
+@functools.cache
 def _phrase_boost_lm_class():
-    """_PhraseBoostLM is built on first use: its base class lives in torchaudio's decoder module."""
+    """PhraseBoostLM is defined on first use: its base class lives in torchaudio's decoder module."""
     from flashlight.lib.text.decoder.kenlm import KenLM
     from flashlight.lib.text.dictionary import create_word_dict, load_words
     from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
@@ -224,10 +226,6 @@ def _phrase_boost_lm_class():
             return state, lm_score - earned
 
     return PhraseBoostLM
-
-
-def _PhraseBoostLM(lm_path: str, lexicon: str, hotwords: list[tuple[list[str], float]]):
-    return _phrase_boost_lm_class()(lm_path, lexicon, hotwords)
 
 
 @contextlib.contextmanager
@@ -291,7 +289,7 @@ class LanguageModelDecoder:
             lexicon = f.name
         try:
             with _quiet_stderr():  # KenLM prints loading progress bars on stderr
-                lm = _PhraseBoostLM(lm_path, lexicon, hotwords) if hotwords else str(lm_path)
+                lm = _phrase_boost_lm_class()(lm_path, lexicon, hotwords) if hotwords else str(lm_path)
                 self.decoder = ctc_decoder(
                     lexicon=lexicon,
                     tokens=self.tokens,
