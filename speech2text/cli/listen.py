@@ -1,0 +1,142 @@
+"""`speech2text listen` (live dictation) and `speech2text devices`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, positive_int
+
+
+def cmd_devices(args) -> int:
+    from ..microphone import MicrophoneError, print_devices
+
+    try:
+        print_devices()
+    except MicrophoneError as e:
+        error(str(e))
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+class _Output:
+    """Writes stream events: final lines (partials in place on a terminal), or JSON lines."""
+
+    def __init__(self, fmt: str, show_partials: bool, exec_command: list[str] | None):
+        self.fmt = fmt
+        self.terminal = sys.stdout.isatty()
+        self.show_partials = show_partials
+        self.exec_command = exec_command
+        self.children = []
+
+    def __call__(self, event) -> None:
+        if self.fmt == "jsonl":
+            if event.type == "final" or self.show_partials:
+                record = {k: v for k, v in event.to_dict().items() if event.type == "final" or k != "words"}
+                print(json.dumps(record), flush=True)
+        elif event.type == "partial":
+            if self.terminal and self.show_partials:
+                print(f"\r\033[K{event.text}", end="", flush=True)
+        else:
+            print(f"\r\033[K{event.text}" if self.terminal else event.text, flush=True)
+        if event.type == "final" and self.exec_command:
+            import subprocess
+
+            # The query is one argument of a real argv, never spliced into a shell string.
+            try:
+                self.children.append(subprocess.Popen([*self.exec_command, event.text]))
+            except OSError as e:
+                error(f"--exec {self.exec_command[0]}: {e.strerror or e}")
+                self.exec_command = None
+
+    def close(self) -> None:
+        for child in self.children:
+            child.wait()
+
+
+def cmd_listen(args) -> int:
+    import shlex
+    import signal
+
+    import torch
+
+    from ..audio import AudioError
+    from ..checkpoint import CheckpointError
+    from ..lm import LanguageModelError
+    from ..microphone import Microphone, MicrophoneError
+    from ..stream import file_chunks, stream_events
+    from ..transcribe import Transcriber
+    from ..vad import VadConfig
+
+    torch.set_num_threads(args.threads)
+    try:
+        vad = VadConfig(aggressiveness=args.vad_aggressiveness, pre_roll_ms=args.pre_roll_ms,
+                        end_silence_ms=args.end_silence_ms, max_utterance_s=args.max_utterance_s)
+        exec_command = shlex.split(args.exec) if args.exec else None
+    except ValueError as e:
+        error(str(e))
+        return EXIT_USAGE
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        if args.lm or args.hotword:
+            args.decoder = "lm"
+        if args.decoder == "lm":
+            transcriber.load_language_model(args.lm, hotwords=args.hotword)
+        if args.input:
+            source = file_chunks(args.input, realtime=not args.fast)
+            microphone = None
+        else:
+            microphone = Microphone(args.device, on_ready=lambda name: print(f"listening on {name}", file=sys.stderr, flush=True))
+            source = microphone
+    except (CheckpointError, MicrophoneError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        return EXIT_FAILED
+    # SIGTERM ends a session like Ctrl-C: the utterance in progress is flushed first.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    output = _Output(args.format, args.partial_interval_ms > 0, exec_command)
+    status = EXIT_OK
+    try:
+        events = stream_events(
+            transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms, decoder=args.decoder
+        )
+        for event in events:
+            output(event)
+    except KeyboardInterrupt:
+        pass
+    except (MicrophoneError, AudioError) as e:
+        error(f"{args.input}: {e}" if args.input else str(e))
+        status = EXIT_FAILED
+    finally:
+        output.close()
+        if microphone and microphone.report():
+            error(microphone.report())
+    return status
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("listen", help="live dictation: one line per spoken utterance (microphone or --input FILE)")
+    p.add_argument("--device", help="input device index or part of its name (default: the system default)")
+    p.add_argument("--input", help="read this audio file as if it were a microphone, at real-time pace")
+    p.add_argument("--fast", action="store_true", help="with --input: do not wait for real time")
+    p.add_argument("--format", choices=["txt", "jsonl"], default="txt")
+    p.add_argument("--exec", metavar="CMD", help="run CMD with each final utterance as its last argument (no shell)")
+    p.add_argument("--model", help="bundled model name or checkpoint path")
+    p.add_argument("--vad-aggressiveness", type=int, default=2, help="webrtcvad mode 0 (lenient) .. 3 (strict)")
+    p.add_argument("--pre-roll-ms", type=int, default=300, help="audio kept before speech starts")
+    p.add_argument("--end-silence-ms", type=int, default=600, help="silence that ends an utterance")
+    p.add_argument("--max-utterance-s", type=float, default=15.0)
+    p.add_argument("--partial-interval-ms", type=int, default=300, help="partial-result cadence; 0 disables partials")
+    p.add_argument("--decoder", choices=["greedy", "lm"], default="lm",
+                   help="decoder of the final lines: LM beam search (default) or greedy; partials are always greedy")
+    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (default: the bundled one)")
+    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]", help="boost a phrase (repeatable)")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.set_defaults(run=cmd_listen)
+
+
+    p = sub.add_parser("devices", help="list audio input devices")
+    p.set_defaults(run=cmd_devices)

@@ -1,0 +1,84 @@
+"""`speech2text lm build` and `speech2text lm tune`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, positive_int
+
+
+def cmd_lm_build(args) -> int:
+    from ..data import ManifestError, read_manifest
+    from ..lm import LanguageModelError, estimate, sentences_from_text, without_held_out
+    from ..text import normalize_text
+
+    excluded = set()
+    try:
+        for manifest in args.exclude:
+            excluded |= {normalize_text(row["text"]) for row in read_manifest(manifest)}
+        sentences = []
+        for path in args.text:
+            sentences += sentences_from_text(Path(path).read_text(errors="replace"))
+        sentences, dropped = without_held_out(sentences, excluded)
+        model = estimate(sentences, order=args.order, prune_singletons=args.prune)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        model.write_arpa(args.output)
+    except (ManifestError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
+        return EXIT_FAILED
+    sizes = ", ".join(f"{len(table):,} {n}-grams" for n, table in enumerate(model.log_probs, 1))
+    words = sum(map(len, sentences))
+    print(f"wrote {args.output}: {sizes} from {len(sentences):,} sentences ({words:,} words), "
+          f"{dropped:,} overlapping {len(excluded):,} held-out sentences left out, {args.output.stat().st_size / 1e6:.1f} MB")
+    return EXIT_OK
+
+
+def cmd_lm_tune(args) -> int:
+    import torch
+
+    from ..checkpoint import CheckpointError
+    from ..data import ManifestError, read_manifest
+    from ..evaluate import tune_language_model
+    from ..lm import LanguageModelError
+    from ..transcribe import Transcriber, bundled_language_model
+
+    torch.set_num_threads(args.threads)
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        rows = read_manifest(args.manifest)
+        lm_path = args.lm or bundled_language_model()
+        results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores)
+    except (CheckpointError, ManifestError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print("| lm_weight | word_score | WER | CER | search s |\n|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['lm_weight']:g} | {r['word_score']:g} | {100 * r['wer']:.2f}% | {100 * r['cer']:.2f}% | {r['search_s']:.1f} |")
+    best = results[0]
+    print(f"best: --lm-weight {best['lm_weight']:g} --word-score {best['word_score']:g}")
+    return EXIT_OK
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("lm", help="word n-gram language models for beam search")
+    lm = p.add_subparsers(dest="lm_command", required=True)
+    p = lm.add_parser("build", help="estimate a modified Kneser-Ney n-gram model from text, as ARPA")
+    p.add_argument("text", nargs="+", help="plain text files (normalized here: case, punctuation, numbers)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .arpa file to write")
+    p.add_argument("--order", type=positive_int, default=3)
+    p.add_argument("--prune", action="store_true", help="drop highest-order n-grams seen once (smaller model)")
+    p.add_argument("--exclude", action="append", default=[], metavar="MANIFEST",
+                   help="leave out sentences that a test manifest holds (repeatable), so scores stay honest")
+    p.set_defaults(run=cmd_lm_build)
+
+    p = lm.add_parser("tune", help="grid-search --lm-weight and --word-score on a dev manifest")
+    p.add_argument("--manifest", type=Path, required=True, help="dev manifest (JSON lines), never the test set")
+    p.add_argument("--model", help="checkpoint (default: the bundled model)")
+    p.add_argument("--lm", type=Path, help="ARPA file (default: the bundled LM)")
+    p.add_argument("--lm-weights", type=float_list, default=[0.3, 0.5, 0.8, 1.2, 1.6])
+    p.add_argument("--word-scores", type=float_list, default=[-1.0, 0.0, 1.0, 2.0])
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.set_defaults(run=cmd_lm_tune)

@@ -1,0 +1,164 @@
+"""`speech2text transcribe` and `speech2text export`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..lm import LM_WEIGHT, WORD_SCORE
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, positive_int
+
+
+def draw_plot(transcriber, path: str, transcript, png: Path) -> None:
+    from ..audio import AudioError, load_audio
+    from ..plot import MAX_PLOT_S, plot_alignment
+
+    samples = load_audio(path)
+    if len(samples) > MAX_PLOT_S * 16000:
+        raise AudioError(f"too long for --plot ({len(samples) / 16000:.0f} s; at most {MAX_PLOT_S:.0f} s)")
+    plot_alignment(transcriber, samples, transcript, png)
+    print(f"{path}: alignment plot -> {png}", file=sys.stderr)
+
+
+
+def _return_big_buffers_to_the_system() -> None:
+    """Serve every allocation of 1 MB or more with mmap, so freeing it returns it to the OS.
+
+    glibc raises its mmap threshold after large blocks are freed, and later window-sized
+    tensors then come from a heap that fragments: peak memory crept up with file length
+    (777 MB after 10 min of audio against 705 MB with this; benchmarks/footprint.py).
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+def cmd_transcribe(args) -> int:
+    import torch
+
+    _return_big_buffers_to_the_system()
+    from ..audio import AudioError
+    from ..checkpoint import CheckpointError
+    from ..formats import render
+    from ..lm import LanguageModelError
+    from ..transcribe import Transcriber
+
+    torch.set_num_threads(args.threads)
+    if sum(1 for f in args.files if f == "-") > 1:
+        error("stdin (-) can be read only once")
+        return EXIT_USAGE
+    if args.plot and (len(args.files) != 1 or args.files[0] == "-"):
+        error("--plot draws one file: name exactly one audio file")
+        return EXIT_USAGE
+    if args.lm or args.words or args.hotword:
+        args.decoder = "lm"
+    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
+    try:
+        transcriber = Transcriber.from_pretrained(args.model, quantize=args.quantize)
+        if args.decoder == "lm":
+            words = args.words.read_text().split() if args.words else None
+            transcriber.load_language_model(
+                args.lm, words=words, beam_size=beam_size, lm_weight=args.lm_weight, word_score=args.word_score, nbest=5,
+                hotwords=args.hotword,
+            )
+    except (CheckpointError, LanguageModelError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
+        return EXIT_FAILED
+    if args.output_dir:
+        try:
+            args.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            error(f"{args.output_dir}: cannot create the output folder ({e.strerror or e})")
+            return EXIT_FAILED
+    from tqdm import tqdm
+
+    failed = 0
+    json_records = []
+    # Progress bars on a terminal only, so that pipes and logs stay clean: one over the files
+    # of a batch, or one over the audio seconds of a single long file.
+    show_progress = len(args.files) < 3 and sys.stderr.isatty()
+    for path in tqdm(args.files, desc="transcribe", unit="file", disable=len(args.files) < 3 or not sys.stderr.isatty()):
+        name = "<stdin>" if path == "-" else path
+        try:
+            transcript = transcriber.transcribe(
+                path, decoder=args.decoder, beam_size=beam_size, reject_silence=True, progress=show_progress
+            )
+            if args.plot:
+                draw_plot(transcriber, path, transcript, args.plot)
+            if args.output_dir:
+                stem = "stdin" if path == "-" else Path(path).stem
+                out = args.output_dir / f"{stem}.{args.format}"
+                out.write_text(render(name, transcript, args.format))
+                print(f"{name} -> {out}", file=sys.stderr)
+                continue
+        except AudioError as e:
+            error(f"{name}: {e}")
+            failed += 1
+            continue
+        except OSError as e:
+            error(f"{name}: {e.strerror or e}")
+            failed += 1
+            continue
+        if args.format == "json":
+            json_records.append({"audio": name, **transcript.to_dict()})
+        else:
+            print(render(name, transcript, args.format), end="", flush=True)
+    if json_records:
+        print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+
+def cmd_export(args) -> int:
+    from ..checkpoint import CheckpointError
+    from ..export import export
+    from ..transcribe import Transcriber
+
+    try:
+        transcriber = Transcriber.from_pretrained(args.model)
+        export(transcriber.model, args.output, args.format)
+    except (CheckpointError, OSError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
+    return EXIT_OK
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3; - for stdin)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", help="bundled model name or checkpoint path (default: the bundled English model)")
+    p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
+    p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
+    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm",
+                   help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
+                        "search without an LM; or the greedy best path. beam and lm put the n-best list in json")
+    p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
+    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (from `speech2text lm build`); implies --decoder lm")
+    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
+    p.add_argument("--word-score", type=float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
+    p.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command sets); "
+                                              "implies --decoder lm")
+    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]",
+                   help="boost a word or phrase, e.g. 'turn on the kitchen lights:5' (repeatable; implies --decoder lm)")
+    p.add_argument("--plot", type=Path, metavar="PNG",
+                   help="draw waveform, log-mel, CTC posteriors and word boundaries of the one input file")
+    p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantization of the LSTM and linear layers")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=f"CPU threads (default: {DEFAULT_THREADS})")
+    p.set_defaults(run=cmd_transcribe)
+
+
+    p = sub.add_parser("export", help="export the acoustic model to ONNX or TorchScript")
+    p.add_argument("output", type=Path)
+    p.add_argument("--format", choices=["onnx", "torchscript"], required=True)
+    p.add_argument("--model", help="bundled model name or checkpoint path")
+    p.set_defaults(run=cmd_export)
