@@ -2,6 +2,105 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, positive_int
+
+
+def _words(text: str) -> set[str]:
+    return {item.strip() for item in text.split(",") if item.strip()}
+
+
+def collect_sentences(args) -> list[str]:
+    """Sentences from --text files, --grammar files and the built-in queries, minus --exclude manifests."""
+    from ..data import read_manifest
+    from ..grammar import Grammar, assistant_sentences
+    from ..lm import sentences_from_text
+
+    sentences = []
+    for path in args.text:
+        for words in sentences_from_text(Path(path).read_text(encoding="utf-8", errors="replace")):
+            if args.min_words <= len(words) <= args.max_words:
+                sentences.append(" ".join(words))
+    if args.max_text_sentences:
+        import random
+
+        random.Random(args.seed).shuffle(sentences)
+        sentences = sentences[: args.max_text_sentences]
+    for path in args.grammar:
+        sentences += Grammar(Path(path).read_text(encoding="utf-8"), str(path)).sentences(seed=args.seed)
+    if args.queries:
+        sentences += assistant_sentences(seed=args.seed)
+    excluded = {row["text"] for manifest in args.exclude for row in read_manifest(manifest)}
+    return [s for s in dict.fromkeys(sentences) if s not in excluded]
+
+
+def cmd_synthesize(args) -> int:
+    from ..data import ManifestError
+    from ..grammar import GrammarError
+    from ..synthesis import RealismConfig, SynthesisError, available_engines, plan_corpus, synthesize_corpus
+
+    if not (args.text or args.grammar or args.queries):
+        error("nothing to say: give --text FILE, --grammar FILE or --queries")
+        return EXIT_USAGE
+    engines = available_engines()
+    if args.engines:
+        missing = _words(args.engines) - set(engines)
+        if missing:
+            error(f"engine not installed: {', '.join(sorted(missing))} (installed: {', '.join(engines) or 'none'})")
+            return EXIT_FAILED
+        engines = [e for e in engines if e in _words(args.engines)]
+    if not engines:
+        error("no speech engine installed: install espeak-ng, flite or festival (see README)")
+        return EXIT_FAILED
+    try:
+        sentences = collect_sentences(args)
+        out = args.out.resolve()
+        splits = plan_corpus(
+            sentences, out, hours=args.hours, copies=args.copies, holdout_voices=_words(args.holdout_voices or ""),
+            heldout_sentences=args.heldout_sentences, engines=engines,
+            realism=None if args.no_realism else RealismConfig(), seed=args.seed,
+        )
+        print(f"{len(sentences):,} distinct sentences; planned " +
+              ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()), file=sys.stderr)
+        reports = synthesize_corpus(splits, out, workers=args.workers)
+    except (GrammarError, ManifestError, SynthesisError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        return EXIT_FAILED
+    for name, report in reports.items():
+        failed = ", ".join(f"{n} {reason}" for reason, n in report.failed.items()) or "none"
+        print(f"{name}: {report.utterances:,} utterances, {report.hours:.2f} h in {report.wall_s / 60:.1f} min "
+              f"({report.hours * 3600 / report.wall_s:.0f} audio s per s), failed: {failed} -> {out / name}.jsonl")
+        by_voice = sorted(report.hours_per_voice.items(), key=lambda item: -item[1])
+        shown = ", ".join(f"{voice} {hours:.2f} h" for voice, hours in by_voice[:8])
+        print(f"  hours per voice ({len(by_voice)} voices): {shown}{', ...' if len(by_voice) > 8 else ''}")
+    return EXIT_OK
+
 
 def add_parsers(sub) -> None:
-    pass
+    p = sub.add_parser("synthesize", help="make a multi-voice training corpus from text (espeak-ng, flite, festival)")
+    p.add_argument("--out", type=Path, required=True, help="corpus folder: audio/, train.jsonl, heldout.jsonl, summary.json")
+    p.add_argument("--text", action="append", default=[], metavar="FILE", help="plain text: one sentence per line or prose")
+    p.add_argument("--grammar", action="append", default=[], metavar="FILE",
+                   help="sentence templates: '$room = kitchen | bedroom' rules, '[please] turn (on | off) the $room lights'")
+    p.add_argument("--queries", action="store_true", help="add the built-in voice-assistant grammar (~23k sentences)")
+    p.add_argument("--hours", type=float, help="plan this many hours of training audio, cycling the sentences with new voices")
+    p.add_argument("--copies", type=positive_int, default=1, help="voices per sentence when --hours is not given")
+    p.add_argument("--holdout-voices", metavar="NAMES",
+                   help="speakers or voices kept out of training, e.g. 'slt,ked'; they speak only held-out sentences")
+    p.add_argument("--heldout-sentences", type=int, default=200, help="sentences reserved for the held-out voices")
+    p.add_argument("--exclude", action="append", default=[], type=Path, metavar="MANIFEST",
+                   help="never speak a sentence of this (test) manifest")
+    p.add_argument("--engines", help="comma-separated subset of espeak-ng,flite,festival (default: all installed)")
+    p.add_argument("--no-realism", action="store_true", help="clean engine output: no room, noise, channel or tempo")
+    p.add_argument("--min-words", type=positive_int, default=3, help="shortest --text sentence kept")
+    p.add_argument("--max-words", type=positive_int, default=25, help="longest --text sentence kept")
+    p.add_argument("--max-text-sentences", type=positive_int, help="use at most this many --text sentences")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_synthesize)
