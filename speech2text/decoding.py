@@ -1,16 +1,20 @@
-"""Turning CTC log-probs into text, with a time and a confidence for every word."""
+"""Turning CTC log-probs into text, with a time and a confidence for every word.
+
+Everything here works on numpy arrays (torch tensors are accepted and read as
+numpy), so the torch-free runtime (speech2text.runtime) decodes with the same code.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .lm import LM_WEIGHT, WORD_SCORE
 from .text import Vocabulary
@@ -85,20 +89,27 @@ def words_from_chars(chars: list[_Char], frame_shift_s: float) -> list[Word]:
     return words
 
 
-def greedy_decode(
-    log_probs: torch.Tensor, lengths: torch.Tensor, vocabulary: Vocabulary, frame_shift_s: float
-) -> list[Hypothesis]:
+def as_numpy(array, dtype=np.float32) -> np.ndarray:
+    """A numpy array, C-contiguous, of `dtype`, from a numpy array or a CPU torch tensor."""
+    if hasattr(array, "detach"):  # a torch tensor; torch itself is not imported here
+        array = array.detach().numpy()
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def greedy_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float) -> list[Hypothesis]:
     """Best-path CTC decoding of a batch: log_probs (batch, frames, vocab), lengths (batch,)."""
-    best_log_probs, best_ids = log_probs.max(dim=-1)
+    log_probs = as_numpy(log_probs)
+    best_ids = log_probs.argmax(axis=-1)
+    best_log_probs = np.take_along_axis(log_probs, best_ids[..., None], axis=-1)[..., 0]
     hypotheses = []
-    for ids, scores, length in zip(best_ids.numpy(), best_log_probs.float().numpy(), lengths.tolist()):
+    for ids, scores, length in zip(best_ids, best_log_probs, as_numpy(lengths, np.int64).tolist()):
         chars = _chars_from_path(ids[:length], scores[:length], vocabulary)
         words = words_from_chars(chars, frame_shift_s)
         hypotheses.append(Hypothesis(text=" ".join(w.text for w in words), words=words))
     return hypotheses
 
 
-def prefix_beam_search(log_probs: torch.Tensor, beam_size: int, blank_id: int = 0) -> list[tuple[tuple[int, ...], float]]:
+def prefix_beam_search(log_probs, beam_size: int, blank_id: int = 0) -> list[tuple[tuple[int, ...], float]]:
     """CTC prefix beam search without a language model, for one utterance.
 
     log_probs: (frames, vocab). Each prefix keeps two scores, ending in blank
@@ -109,7 +120,7 @@ def prefix_beam_search(log_probs: torch.Tensor, beam_size: int, blank_id: int = 
     Written here because torchaudio's ctc_decoder needs flashlight-text and a
     lexicon or LM; this one has no dependency.
     """
-    scores = log_probs.double().numpy()
+    scores = as_numpy(log_probs, np.float64)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
     for frame in scores:
         candidates = [int(c) for c in np.argsort(-frame, kind="stable")[:beam_size] if c != blank_id]
@@ -135,27 +146,54 @@ def prefix_beam_search(log_probs: torch.Tensor, beam_size: int, blank_id: int = 
     return [(prefix, float(np.logaddexp(b, s))) for prefix, (b, s) in beams.items()]
 
 
-def align_words(log_probs: torch.Tensor, ids: tuple[int, ...], vocabulary: Vocabulary, frame_shift_s: float) -> list[Word]:
-    """Word times and confidences for a chosen transcript by CTC forced alignment (torchaudio)."""
+def forced_align(log_probs: np.ndarray, targets: tuple[int, ...], blank_id: int = 0) -> np.ndarray:
+    """The most likely frame path (frames,) of token ids that collapses to `targets` (CTC Viterbi).
+
+    log_probs: (frames, vocab). The same search as torchaudio.functional.forced_align,
+    ties broken the same way (stay, then step, then skip), written here in numpy so
+    that word times need no torch (tests/test_decoding.py checks the two agree).
+    """
+    labels = np.full(2 * len(targets) + 1, blank_id)
+    labels[1::2] = targets
+    states = len(labels)
+    emit = log_probs[:, labels]  # (frames, states)
+    # A label may be entered straight from the previous label, skipping the blank between, unless it repeats it.
+    can_skip = np.zeros(states, bool)
+    can_skip[3::2] = labels[3::2] != labels[1:-2:2]
+    score = np.full(states, -np.inf)
+    score[:2] = emit[0, :2]
+    came_by = np.zeros((len(log_probs), states), np.int8)  # 0 stayed, 1 stepped one state, 2 skipped a blank
+    none = np.full(2, -np.inf)
+    for t in range(1, len(log_probs)):
+        skip = np.where(can_skip, np.concatenate([none, score[:-2]]), -np.inf)
+        choices = np.stack([score, np.concatenate([none[:1], score[:-1]]), skip])
+        came_by[t] = choices.argmax(axis=0)
+        score = np.take_along_axis(choices, came_by[t][None].astype(np.int64), axis=0)[0] + emit[t]
+    state = states - 1 if states == 1 or score[-1] > score[-2] else states - 2
+    path = np.empty(len(log_probs), np.int64)
+    for t in range(len(log_probs) - 1, -1, -1):
+        path[t] = labels[state]
+        state -= int(came_by[t, state])
+    return path
+
+
+def align_words(log_probs, ids: tuple[int, ...], vocabulary: Vocabulary, frame_shift_s: float) -> list[Word]:
+    """Word times and confidences for a chosen transcript by CTC forced alignment; log_probs (frames, vocab)."""
     if not ids:
         return []
-    import torchaudio.functional
-
-    targets = torch.tensor([ids], dtype=torch.int32)
-    path, frame_scores = torchaudio.functional.forced_align(log_probs[None].float(), targets, blank=vocabulary.blank_id)
-    chars = _chars_from_path(path[0].numpy(), frame_scores[0].numpy(), vocabulary)
+    log_probs = as_numpy(log_probs)
+    path = forced_align(log_probs, ids, vocabulary.blank_id)
+    chars = _chars_from_path(path, log_probs[np.arange(len(path)), path], vocabulary)
     return words_from_chars(chars, frame_shift_s)
 
 
-def beam_decode(
-    log_probs: torch.Tensor, lengths: torch.Tensor, vocabulary: Vocabulary, frame_shift_s: float, beam_size: int = 8
-) -> list[Hypothesis]:
+def beam_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float, beam_size: int = 8) -> list[Hypothesis]:
     """Prefix beam search over a batch; words are timed by forced alignment of the best prefix.
 
     Each Hypothesis carries its n-best list in `alternatives` as (text, log-probability).
     """
     hypotheses = []
-    for frames, length in zip(log_probs, lengths.tolist()):
+    for frames, length in zip(as_numpy(log_probs), as_numpy(lengths, np.int64).tolist()):
         frames = frames[:length]
         nbest = prefix_beam_search(frames, beam_size, vocabulary.blank_id)
         words = align_words(frames, nbest[0][0], vocabulary, frame_shift_s)
@@ -166,12 +204,11 @@ def beam_decode(
 
 @functools.cache
 def _phrase_boost_lm_class():
-    """PhraseBoostLM is defined on first use: its base class lives in torchaudio's decoder module."""
+    """PhraseBoostLM is defined on first use: its base class lives in flashlight-text."""
+    from flashlight.lib.text.decoder import LM
     from flashlight.lib.text.decoder.kenlm import KenLM
-    from flashlight.lib.text.dictionary import create_word_dict, load_words
-    from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
 
-    class PhraseBoostLM(CTCDecoderLM):
+    class PhraseBoostLM(LM):
         """KenLM plus contextual biasing: words that continue a user phrase earn its bonus.
 
         Each word of a phrase earns bonus / len(phrase) as it is said; a partial phrase
@@ -180,15 +217,16 @@ def _phrase_boost_lm_class():
         progress are kept in a dict, since flashlight's state objects take no attributes.
         """
 
-        def __init__(self, lm_path: str, lexicon: str, hotwords: list[tuple[list[str], float]]):
+        def __init__(self, lm_path: str, word_dict, hotwords: list[tuple[list[str], float]]):
             super().__init__()
-            word_dict = create_word_dict(load_words(lexicon))
             self.kenlm = KenLM(str(lm_path), word_dict)
             self.phrases = [([word_dict.get_index(w) for w in words], bonus / len(words)) for words, bonus in hotwords]
             self.info: dict = {}
 
         def start(self, start_with_nothing: bool):
-            state = CTCDecoderLMState()
+            from flashlight.lib.text.decoder import LMState
+
+            state = LMState()
             # (KenLM state, (phrase index, words matched) or None, bonus earned by the open phrase)
             self.info = {state: (self.kenlm.start(start_with_nothing), None, 0.0, 0.0)}
             return state
@@ -242,15 +280,30 @@ def _quiet_stderr():
         os.close(saved)
 
 
-class LanguageModelDecoder:
-    """CTC beam search with a word n-gram language model.
+WORD_SEPARATOR = "|"  # flashlight's token between words, and a character LM's "word" between words
 
-    torchaudio's ctc_decoder (flashlight-text's KenLM reads the ARPA file) with a
-    lexicon: the search spells words letter by letter and scores each finished
-    word with the LM. The lexicon is the LM's own vocabulary, or `words` for a
-    closed command set; only those words can come out. (Lexicon-free search in
-    flashlight queries the LM per character, which needs a character LM.) Word
-    times and confidences come from forced alignment of the chosen text, as in
+
+def is_character_lm(path: str | Path) -> bool:
+    """Whether an ARPA model's units are characters (`lm build --units chars`) rather than words."""
+    from .lm import arpa_vocabulary
+
+    units = arpa_vocabulary(path)
+    return WORD_SEPARATOR in units and all(len(unit) == 1 for unit in units)
+
+
+class LanguageModelDecoder:
+    """CTC beam search with an n-gram language model, word-level or character-level.
+
+    flashlight-text's beam search and KenLM (the engine behind torchaudio's
+    ctc_decoder, used here directly so that decoding needs no torch).
+
+    A word LM (the default) searches with a lexicon: the search spells words letter
+    by letter and scores each finished word with the LM. The lexicon is the LM's own
+    vocabulary, or `words` for a closed command set; only those words can come out.
+    A character LM (`speech2text lm build --units chars`, detected from the file)
+    searches without a lexicon: the LM scores every character, with "|" between
+    words, so any spelling can come out; word_score is then the bonus per word break.
+    Word times and confidences come from forced alignment of the chosen text, as in
     beam_decode; `alternatives` holds the n-best texts with their scores.
 
     hotwords: (phrase, bonus) pairs. Each phrase's words join the lexicon, so even
@@ -269,52 +322,84 @@ class LanguageModelDecoder:
         nbest: int = 1,
         hotwords: list[tuple[str, float]] | None = None,
     ):
-        import tempfile
-
-        from torchaudio.models.decoder import ctc_decoder
+        from flashlight.lib.text import decoder as fl
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import Dictionary, create_word_dict
 
         from .lm import LanguageModelError, arpa_vocabulary
 
         self.vocabulary = vocabulary
+        self.nbest = nbest
         # flashlight marks word boundaries with a separator token; ours is the space symbol.
-        self.tokens = ["|" if symbol == " " else symbol for symbol in vocabulary.symbols]
-        spellable = set(vocabulary.symbols[1:])
-        hotwords = [(phrase.split(), bonus) for phrase, bonus in hotwords or []]
-        words = [*(words if words is not None else arpa_vocabulary(lm_path)), *(w for phrase, _ in hotwords for w in phrase)]
-        words = sorted({w for w in words if set(w) <= spellable})
-        # The lexicon spells each word in tokens. No separator at the end, as in torchaudio's
-        # examples: our model emits a space only between words, so the last word would never end.
-        with tempfile.NamedTemporaryFile("w", suffix=".lexicon", delete=False) as f:
-            f.writelines(f"{word}\t{' '.join(word)}\n" for word in words)
-            lexicon = f.name
+        self.tokens = [WORD_SEPARATOR if symbol == " " else symbol for symbol in vocabulary.symbols]
+        tokens = Dictionary(self.tokens)
+        separator = tokens.get_index(WORD_SEPARATOR)
+        self.character_lm = is_character_lm(lm_path)
+        if self.character_lm and (words is not None or hotwords):
+            raise LanguageModelError(f"{lm_path}: a character LM decodes without a lexicon; closed vocabularies "
+                                     "and hotwords need a word LM")
         try:
             with _quiet_stderr():  # KenLM prints loading progress bars on stderr
-                lm = _phrase_boost_lm_class()(lm_path, lexicon, hotwords) if hotwords else str(lm_path)
-                self.decoder = ctc_decoder(
-                    lexicon=lexicon,
-                    tokens=self.tokens,
-                    lm=lm,
-                    nbest=nbest,
-                    beam_size=beam_size,
-                    lm_weight=lm_weight,
-                    word_score=word_score,
-                    sil_score=0.0,
-                    blank_token=self.tokens[vocabulary.blank_id],
-                    sil_token="|",
-                    unk_word="<unk>",
+                if self.character_lm:
+                    # Lexicon-free: the LM is asked about token ids, so its dictionary is the token list.
+                    self.lm = KenLM(str(lm_path), tokens)
+                    options = fl.LexiconFreeDecoderOptions(
+                        beam_size=beam_size, beam_size_token=len(self.tokens), beam_threshold=50.0,
+                        lm_weight=lm_weight, sil_score=word_score, log_add=False, criterion_type=fl.CriterionType.CTC,
+                    )
+                    self.decoder = fl.LexiconFreeDecoder(options, self.lm, separator, vocabulary.blank_id, [])
+                    return
+                spellable = set(vocabulary.symbols[1:])
+                phrases = [(phrase.split(), bonus) for phrase, bonus in hotwords or []]
+                words = [*(words if words is not None else arpa_vocabulary(lm_path)), *(w for p, _ in phrases for w in p)]
+                # Each word is spelled letter by letter. No separator at the end, as in torchaudio's examples:
+                # our model emits a space only between words, so the last word would never end.
+                lexicon = {"<unk>": [], **{w: [list(w)] for w in sorted({w for w in words if set(w) <= spellable})}}
+                self.word_dict = create_word_dict(lexicon)
+                self.lm = (_phrase_boost_lm_class()(lm_path, self.word_dict, phrases) if phrases
+                           else KenLM(str(lm_path), self.word_dict))
+                self.decoder = fl.LexiconDecoder(
+                    fl.LexiconDecoderOptions(
+                        beam_size=beam_size, beam_size_token=len(self.tokens), beam_threshold=50.0, lm_weight=lm_weight,
+                        word_score=word_score, unk_score=float("-inf"), sil_score=0.0, log_add=False,
+                        criterion_type=fl.CriterionType.CTC,
+                    ),
+                    self._trie(lexicon, tokens, separator), self.lm, separator, vocabulary.blank_id,
+                    self.word_dict.get_index("<unk>"), [], False,
                 )
         except RuntimeError as error:  # flashlight's loaders raise this for unreadable files
             raise LanguageModelError(f"{lm_path}: cannot load the language model ({error})") from None
-        finally:
-            Path(lexicon).unlink()
 
-    def __call__(self, log_probs: torch.Tensor, lengths: torch.Tensor, frame_shift_s: float) -> list[Hypothesis]:
-        results = self.decoder(log_probs.float().contiguous(), lengths.to(torch.int32))
+    def _trie(self, lexicon: dict, tokens, separator: int):
+        """The lexicon as a prefix tree of token ids, each word weighted by its unigram score (as torchaudio builds it)."""
+        from flashlight.lib.text import decoder as fl
+
+        trie = fl.Trie(len(self.tokens), separator)
+        start = self.lm.start(False)
+        for word, spellings in lexicon.items():
+            index = self.word_dict.get_index(word)
+            _, score = self.lm.score(start, index)
+            for spelling in spellings:
+                trie.insert([tokens.get_index(t) for t in spelling], index, score)
+        trie.smear(fl.SmearingMode.MAX)
+        return trie
+
+    def _text(self, result) -> str:
+        if self.character_lm:
+            ids = [int(t) for t, _ in itertools.groupby(result.tokens) if t >= 0 and t != self.vocabulary.blank_id]
+            return " ".join(self.vocabulary.decode(ids).split())
+        # The words, not the tokens: a path may end inside a word that the lexicon never finished.
+        return " ".join(self.word_dict.get_entry(w) for w in result.words if w >= 0 and self.word_dict.get_entry(w) != "<unk>")
+
+    def __call__(self, log_probs, lengths, frame_shift_s: float) -> list[Hypothesis]:
+        """log_probs (batch, frames, vocab) and lengths (batch,), numpy or torch -> one Hypothesis each."""
+        log_probs = as_numpy(log_probs)
+        batch, frames, vocab = log_probs.shape
         hypotheses = []
-        for nbest, frames, length in zip(results, log_probs, lengths.tolist()):
-            # The words, not the tokens: a path may end inside a word that the lexicon never finished.
-            texts = [(" ".join(w for w in h.words if w != "<unk>"), round(h.score, 4)) for h in nbest]
+        for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
+            results = self.decoder.decode(log_probs.ctypes.data + b * log_probs.strides[0], length, vocab)[: self.nbest]
+            texts = [(self._text(r), round(r.score, 4)) for r in results]
             best = texts[0][0] if texts else ""
-            words = align_words(frames[:length], tuple(self.vocabulary.encode(best)), self.vocabulary, frame_shift_s)
+            words = align_words(log_probs[b, :length], tuple(self.vocabulary.encode(best)), self.vocabulary, frame_shift_s)
             hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, texts))
         return hypotheses

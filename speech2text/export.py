@@ -2,11 +2,16 @@
 
 The exported graph takes normalized-inside features (batch, frames, n_mels)
 and frame lengths, exactly like AcousticModel.forward; the log-mel frontend
-stays on the caller's side (its settings are in the checkpoint).
+stays on the caller's side. An ONNX file exported from a checkpoint describes
+itself: its metadata (key "speech2text") holds the frontend settings, the labels,
+the frame shift and the checkpoint's SHA-256, which is all speech2text.runtime
+needs to transcribe with it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
 from pathlib import Path
 
@@ -16,14 +21,30 @@ from torch import nn
 from .model import AcousticModel
 
 EXPORT_FORMATS = ("onnx", "torchscript")
+METADATA_KEY = "speech2text"
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def onnx_metadata(checkpoint, checkpoint_path: str | Path | None = None) -> dict:
+    """What a runtime without torch needs to know about a model: frontend, labels, frame shift, source."""
+    config = checkpoint.feature_config
+    return {
+        "feature_config": {**config.to_dict(), "win_length": config.win_length, "hop_length": config.hop_length},
+        "labels": list(checkpoint.vocabulary.symbols),
+        "frame_shift_factor": checkpoint.model.frame_shift_factor,
+        "source_sha256": file_sha256(checkpoint_path) if checkpoint_path else None,
+    }
 
 
 def example_inputs(model: AcousticModel) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(2, 200, model.config.n_mels), torch.tensor([200, 120])
 
 
-def export_onnx(model: AcousticModel, path: str | Path) -> None:
-    """ONNX with dynamic batch and time axes (opset 17)."""
+def export_onnx(model: AcousticModel, path: str | Path, metadata: dict | None = None) -> None:
+    """ONNX with dynamic batch and time axes (opset 17); `metadata` is stored as JSON under METADATA_KEY."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on RNN batch sizes; the axes are declared dynamic
         torch.onnx.export(
@@ -32,6 +53,12 @@ def export_onnx(model: AcousticModel, path: str | Path) -> None:
             dynamic_axes={"features": {0: "batch", 1: "frames"}, "lengths": {0: "batch"},
                           "log_probs": {0: "batch", 1: "out_frames"}, "out_lengths": {0: "batch"}},
         )
+    if metadata is not None:
+        import onnx
+
+        graph = onnx.load(str(path))
+        onnx.helper.set_model_props(graph, {METADATA_KEY: json.dumps(metadata)})
+        onnx.save(graph, str(path))
 
 
 def export_torchscript(model: AcousticModel, path: str | Path) -> None:
@@ -41,10 +68,13 @@ def export_torchscript(model: AcousticModel, path: str | Path) -> None:
     traced.save(str(path))
 
 
-def export(model: AcousticModel, path: str | Path, fmt: str) -> None:
+def export(model: AcousticModel, path: str | Path, fmt: str, metadata: dict | None = None) -> None:
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {fmt!r}")
-    (export_onnx if fmt == "onnx" else export_torchscript)(model, path)
+    if fmt == "onnx":
+        export_onnx(model, path, metadata)
+    else:
+        export_torchscript(model, path)
 
 
 def quantize_int8(model: AcousticModel) -> nn.Module:

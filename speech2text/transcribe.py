@@ -9,14 +9,18 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio, read_blocks
-from .checkpoint import Checkpoint, load_checkpoint
 from .decoding import LanguageModelDecoder, Word, beam_decode, greedy_decode
-from .features import LogMel
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+
+# torch is imported where the PyTorch model runs, not here: speech2text.runtime's OnnxTranscriber
+# shares this module's windowing and decoding and runs without torch (a fraction of the memory).
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL = "en-small"
@@ -129,6 +133,8 @@ class Transcriber:
     """
 
     def __init__(self, checkpoint: Checkpoint):
+        from .features import LogMel
+
         self.model = checkpoint.model.eval()
         self.feature_config = checkpoint.feature_config
         self.frontend = LogMel(checkpoint.feature_config)
@@ -142,6 +148,8 @@ class Transcriber:
 
         quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers.
         """
+        from .checkpoint import load_checkpoint
+
         transcriber = cls(load_checkpoint(resolve_model(path_or_name)))
         if quantize == "int8":
             from .export import quantize_int8
@@ -181,13 +189,15 @@ class Transcriber:
         """Seconds per output frame of the model."""
         return self.feature_config.hop_ms / 1000 * self.model.frame_shift_factor
 
-    @torch.inference_mode()
     def log_probs(self, batch: list[np.ndarray]):
-        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths)."""
-        lengths = torch.tensor([len(s) for s in batch])
-        samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
-        features, feature_lengths = self.frontend(samples, lengths)
-        return self.model(features, feature_lengths)
+        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as torch tensors."""
+        import torch
+
+        with torch.inference_mode():
+            lengths = torch.tensor([len(s) for s in batch])
+            samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
+            features, feature_lengths = self.frontend(samples, lengths)
+            return self.model(features, feature_lengths)
 
     def transcribe_samples(
         self, samples_list: list[np.ndarray], batch_size: int = 8, decoder: str = "lm", beam_size: int = 8

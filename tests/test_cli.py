@@ -167,3 +167,22 @@ def test_a_hotword_phrase_corrects_a_misrecognized_query():
     boosted = run("transcribe", paris, "--hotword", "weather in paris:10")
     assert boosted.returncode == 0, boosted.stderr.decode()
     assert boosted.stdout.decode() == "what is the weather in paris\n"
+
+
+def test_both_runtimes_give_the_same_json():
+    files = [GOOD, ASSETS / "weather_in_paris.flac"]
+    onnx, torch_ = (run("transcribe", *files, "--format", "json", "--runtime", r) for r in ("onnx", "torch"))
+    assert onnx.returncode == torch_.returncode == 0, onnx.stderr.decode() + torch_.stderr.decode()
+    records = json.loads(onnx.stdout)
+    assert [r["text"] for r in records] == ["what is your name", "what is the weather in parents"]
+    assert [[(w["text"], w["start_s"], w["end_s"]) for w in r["words"]] for r in records] == [
+        [(w["text"], w["start_s"], w["end_s"]) for w in r["words"]] for r in json.loads(torch_.stdout)
+    ]
+
+
+def test_runtime_user_errors_are_one_line():
+    result = run("transcribe", GOOD, "--runtime", "onnx", "--quantize", "int8")
+    assert result.returncode == 1
+    assert result.stderr.decode().count("\n") == 1 and "quantize needs the PyTorch runtime" in result.stderr.decode()
+    result = run("transcribe", GOOD, "--runtime", "onnx", "--model", "missing.onnx")
+    assert result.returncode == 1 and result.stderr.decode().count("\n") == 1, result.stderr.decode()

@@ -118,3 +118,31 @@ def test_beam_decode_times_words_by_forced_alignment():
     assert [(w.text, w.start_s, w.end_s) for w in hypothesis.words] == [("hi", 0.1, 0.5), ("yo", 1.0, 1.2)]
     assert hypothesis.alternatives[0][0] == "hi yo"
     assert greedy_decode(frames[None], torch.tensor([len(path)]), VOCAB, 0.1)[0].words == hypothesis.words
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_forced_alignment_equals_torchaudios(seed):
+    import torchaudio.functional
+
+    from speech2text.decoding import forced_align
+
+    generator = torch.Generator().manual_seed(seed)
+    # Peaked random log-probs, like a trained model's, and a target with a doubled letter.
+    log_probs = (4 * torch.randn(60, len(VOCAB), generator=generator)).log_softmax(-1)
+    targets = VOCAB.encode("hello yo")
+    expected, _ = torchaudio.functional.forced_align(log_probs[None], torch.tensor([targets], dtype=torch.int32), blank=0)
+    assert forced_align(log_probs.numpy(), tuple(targets)).tolist() == expected[0].tolist()
+
+
+def test_forced_alignment_needs_a_blank_between_doubles():
+    from speech2text.decoding import forced_align
+
+    frames = log_probs_for("l_l").numpy()
+    assert forced_align(frames, tuple(VOCAB.encode("ll"))).tolist() == VOCAB.encode("l") + [0] + VOCAB.encode("l")
+
+
+def test_numpy_and_torch_inputs_decode_alike():
+    frames = log_probs_for("_hh_i__ __yo_")
+    lengths = torch.tensor([frames.shape[0]])
+    for decoder in (greedy_decode, beam_decode):
+        assert decoder(frames[None], lengths, VOCAB, 0.1) == decoder(frames[None].numpy(), lengths.numpy(), VOCAB, 0.1)

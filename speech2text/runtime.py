@@ -1,0 +1,161 @@
+"""Transcription without torch: the acoustic model on ONNX Runtime, log-mel features in numpy.
+
+`import torch` alone peaks at about 600 MB of RSS (PyPI's torch is the CUDA build and
+maps its CUDA libraries); ONNX Runtime costs about 45 MB. OnnxTranscriber is a
+Transcriber whose log_probs come from an exported model (speech2text/export.py),
+so windowing at pauses, decoding (speech2text/decoding.py, numpy and flashlight-text)
+and output are the very same code. The bundled model ships as .pt and .onnx; the
+.onnx file names the SHA-256 of the .pt it was exported from, and is used only
+while the two match.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .text import Vocabulary
+from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber
+
+METADATA_KEY = "speech2text"  # the same key as speech2text.export.METADATA_KEY, which needs torch to import
+
+
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _slaney_hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above (as torchaudio and librosa)."""
+    hz = np.asarray(hz, np.float64)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(hz >= min_log_hz, min_log_mel + np.log(np.maximum(hz, 1e-10) / min_log_hz) / logstep, hz / f_sp)
+
+
+def _slaney_mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
+
+
+@functools.cache
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """(n_fft // 2 + 1, n_mels) triangular filters, Slaney scale and area norm: torchaudio's melscale_fbanks."""
+    all_freqs = np.linspace(0, sample_rate // 2, n_fft // 2 + 1)
+    mel_points = np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(sample_rate / 2), n_mels + 2)
+    hz_points = _slaney_mel_to_hz(mel_points)
+    spacing = np.diff(hz_points)
+    slopes = hz_points[None, :] - all_freqs[:, None]
+    rising, falling = -slopes[:, :-2] / spacing[:-1], slopes[:, 2:] / spacing[1:]
+    filters = np.maximum(0.0, np.minimum(rising, falling))
+    filters *= 2.0 / (hz_points[2 : n_mels + 2] - hz_points[:n_mels])  # equal area
+    return filters.astype(np.float32)
+
+
+def log_mel(samples: np.ndarray, config: dict) -> np.ndarray:
+    """Float32 samples (samples,) -> log-mel features (frames, n_mels), as features.LogMel computes them.
+
+    Centered STFT with zero padding, a periodic Hann window of win_length centered in
+    n_fft, power spectrum, mel filters, log with a floor. Written here because the
+    only maintained implementations (torchaudio, librosa) pull in torch or numba;
+    tests/test_runtime.py holds it to LogMel's output.
+    """
+    n_fft, win_length, hop_length = config["n_fft"], config["win_length"], config["hop_length"]
+    window = np.zeros(n_fft, np.float32)
+    left = (n_fft - win_length) // 2
+    window[left : left + win_length] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)
+    padded = np.pad(samples.astype(np.float32, copy=False), n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
+    power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2
+    mel = power.astype(np.float32) @ mel_filterbank(config["sample_rate"], n_fft, config["n_mels"])
+    return np.log(np.maximum(mel, config["log_floor"]))
+
+
+def read_onnx_metadata(path: str | Path) -> dict | None:
+    """The speech2text metadata of an exported model, or None for an ONNX file without it."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    text = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+    return json.loads(text) if text else None
+
+
+def bundled_onnx_model(name: str = DEFAULT_MODEL) -> Path | None:
+    """The bundled .onnx file of model `name` if it is there and was exported from the bundled .pt; else None."""
+    import hashlib
+
+    onnx_path, pt_path = PRETRAINED_DIR / f"{name}.onnx", PRETRAINED_DIR / f"{name}.pt"
+    if not (onnx_path.is_file() and pt_path.is_file()):
+        return None
+    metadata = read_onnx_metadata(onnx_path) or {}
+    if metadata.get("source_sha256") != hashlib.sha256(pt_path.read_bytes()).hexdigest():
+        return None
+    return onnx_path
+
+
+class OnnxTranscriber(Transcriber):
+    """A Transcriber that runs an exported ONNX model with ONNX Runtime, never importing torch.
+
+    >>> OnnxTranscriber.from_pretrained().transcribe("assets/what_is_your_name.wav").text
+    'what is your name'
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        if not Path(path).is_file():
+            raise ValueError(f"{path}: no such model file")
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 - ONNX Runtime's load errors share no base class but Exception
+            raise ValueError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0]})") from None
+        text = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        if not text:
+            raise ValueError(f"{path}: an ONNX model without speech2text metadata (export it with `speech2text export`)")
+        metadata = json.loads(text)
+        self.path = Path(path)
+        self.feature_settings = metadata["feature_config"]
+        self.vocabulary = Vocabulary(tuple(metadata["labels"]))
+        self.frame_shift_factor = metadata["frame_shift_factor"]
+        self.metadata = {"onnx": str(path), "source_sha256": metadata.get("source_sha256")}
+        self.lm_decoder = None
+
+    @classmethod
+    def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None,
+                        threads: int | None = None) -> "OnnxTranscriber":
+        """A bundled model by name (None: the default) whose .onnx file is current, or an exported .onnx file."""
+        if quantize is not None:
+            raise ValueError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")
+        name = str(path_or_name or DEFAULT_MODEL)
+        path = bundled_onnx_model(name) if not name.endswith(".onnx") else Path(name)
+        if path is None:
+            raise ValueError(f"no current ONNX export of the bundled model {name!r}")
+        return cls(path, threads)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.feature_settings["sample_rate"]
+
+    @property
+    def frame_shift_s(self) -> float:
+        return self.feature_settings["hop_ms"] / 1000 * self.frame_shift_factor
+
+    def log_probs(self, batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as numpy arrays."""
+        features = [log_mel(samples, self.feature_settings) for samples in batch]
+        lengths = np.array([len(f) for f in features], np.int64)
+        padded = np.zeros((len(features), lengths.max(), self.feature_settings["n_mels"]), np.float32)
+        for row, f in zip(padded, features):
+            row[: len(f)] = f
+        log_probs, out_lengths = self.session.run(None, {"features": padded, "lengths": lengths})
+        return log_probs, out_lengths
