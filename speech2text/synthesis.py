@@ -102,7 +102,7 @@ def _with_settings(voice: dict, rng: random.Random) -> dict:
     return {**voice, "stretch": round(rng.uniform(0.85, 1.2), 2)}
 
 
-def _realism(config: RealismConfig | None, rng: random.Random) -> dict:
+def random_realism(config: RealismConfig | None, rng: random.Random) -> dict:
     if config is None:
         return {}
     channels, weights = zip(*config.channel_probs)
@@ -128,12 +128,14 @@ def plan_corpus(
     copies: int = 1,
     holdout_voices: set[str] = frozenset(),
     heldout_sentences: int = 0,
+    dev_sentences: int = 0,
     engines: list[str] | None = None,
     realism: RealismConfig | None = RealismConfig(),
     recorded_share: float = 0.5,
     seed: int = 0,
 ) -> dict[str, list[dict]]:
-    """Jobs per split ("train", and "heldout" when holdout voices are named), deterministic in the seed.
+    """Jobs per split, deterministic in the seed: "train"; "dev", training voices on sentences kept out of
+    training (to choose epochs and LM weights); "heldout", the held-out voices on sentences of their own.
 
     Training sentences are spoken by `copies` random training voices each, or, with
     `hours`, cycled through with fresh voices until the planned audio reaches that
@@ -154,7 +156,9 @@ def plan_corpus(
     sentences = list(dict.fromkeys(sentences))
     rng.shuffle(sentences)
     n_held = min(heldout_sentences, len(sentences) // 2) if held_voices else 0
-    held_text, train_text = sentences[:n_held], sentences[n_held:]
+    n_dev = min(dev_sentences, (len(sentences) - n_held) // 2)
+    held_text, dev_text = sentences[:n_held], sentences[n_held : n_held + n_dev]
+    train_text = sentences[n_held + n_dev :]
     if not train_text:
         raise SynthesisError("no sentences to synthesize")
 
@@ -168,12 +172,14 @@ def plan_corpus(
         while planned_s < hours * 3600:
             text = train_text[position % len(train_text)]
             position += 1
-            splits["train"].append({"text": text, "voice": train_voice(), "realism": _realism(realism, rng)})
+            splits["train"].append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
             planned_s += SECONDS_PER_CHAR * len(text) + (1.0 if realism else 0.0)
     else:
         for text in train_text:
             for _ in range(copies):
-                splits["train"].append({"text": text, "voice": train_voice(), "realism": _realism(realism, rng)})
+                splits["train"].append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
+    if dev_text:
+        splits["dev"] = [{"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)} for text in dev_text]
     if held_text:
         splits["heldout"] = [{"text": text, "voice": _with_settings(rng.choice(held_voices), rng) | {"stretch": 1.0},
                               "realism": {}} for text in held_text]

@@ -70,12 +70,14 @@ def test_big_templates_are_sampled_and_the_assistant_grammar_is_large():
 def test_plan_keeps_held_out_voices_and_sentences_apart(tmp_path):
     sentences = [f"sentence number {i}" for i in range(300)]
     engines = ["espeak-ng", "flite", "festival"]
-    plan = plan_corpus(sentences, tmp_path, copies=2, holdout_voices={"slt", "ked"}, heldout_sentences=40,
-                       engines=engines, seed=3)
-    assert plan == plan_corpus(sentences, tmp_path, copies=2, holdout_voices={"slt", "ked"}, heldout_sentences=40,
-                               engines=engines, seed=3)
-    train, held = plan["train"], plan["heldout"]
-    assert len(held) == 40 and len(train) == 2 * 260
+    options = dict(copies=2, holdout_voices={"slt", "ked"}, heldout_sentences=40, dev_sentences=30, engines=engines, seed=3)
+    plan = plan_corpus(sentences, tmp_path, **options)
+    assert plan == plan_corpus(sentences, tmp_path, **options)
+    train, dev, held = plan["train"], plan["dev"], plan["heldout"]
+    assert len(held) == 40 and len(dev) == 30 and len(train) == 2 * 230
+    assert not {job["voice"]["speaker"] for job in dev} & {"slt", "ked"}
+    assert not {job["text"] for job in train} & {job["text"] for job in dev}
+    assert not {job["text"] for job in dev} & {job["text"] for job in held}
     assert {job["voice"]["speaker"] for job in held} == {"slt", "ked"}
     assert not {job["voice"]["speaker"] for job in train} & {"slt", "ked"}
     assert not {job["text"] for job in train} & {job["text"] for job in held}

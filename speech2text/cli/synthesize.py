@@ -60,7 +60,7 @@ def cmd_synthesize(args) -> int:
         out = args.out.resolve()
         splits = plan_corpus(
             sentences, out, hours=args.hours, copies=args.copies, holdout_voices=_words(args.holdout_voices or ""),
-            heldout_sentences=args.heldout_sentences, engines=engines,
+            heldout_sentences=args.heldout_sentences, dev_sentences=args.dev_sentences, engines=engines,
             realism=None if args.no_realism else RealismConfig(), seed=args.seed,
         )
         print(f"{len(sentences):,} distinct sentences; planned " +
@@ -84,7 +84,7 @@ def cmd_synthesize(args) -> int:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("synthesize", help="make a multi-voice training corpus from text (espeak-ng, flite, festival)")
-    p.add_argument("--out", type=Path, required=True, help="corpus folder: audio/, train.jsonl, heldout.jsonl, summary.json")
+    p.add_argument("--out", type=Path, required=True, help="corpus folder: audio/, train.jsonl, dev.jsonl, heldout.jsonl, summary.json")
     p.add_argument("--text", action="append", default=[], metavar="FILE", help="plain text: one sentence per line or prose")
     p.add_argument("--grammar", action="append", default=[], metavar="FILE",
                    help="sentence templates: '$room = kitchen | bedroom' rules, '[please] turn (on | off) the $room lights'")
@@ -94,6 +94,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--holdout-voices", metavar="NAMES",
                    help="speakers or voices kept out of training, e.g. 'slt,ked'; they speak only held-out sentences")
     p.add_argument("--heldout-sentences", type=int, default=200, help="sentences reserved for the held-out voices")
+    p.add_argument("--dev-sentences", type=int, default=0,
+                   help="sentences kept out of training and spoken by training voices: dev.jsonl")
     p.add_argument("--exclude", action="append", default=[], type=Path, metavar="MANIFEST",
                    help="never speak a sentence of this (test) manifest")
     p.add_argument("--engines", help="comma-separated subset of espeak-ng,flite,festival (default: all installed)")
