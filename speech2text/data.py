@@ -69,7 +69,13 @@ class SpeechDataset(Dataset):
 
 
 def collate(items):
-    """Pad a list of (samples, targets) into (samples (batch, n), sample_lengths, targets (batch, m), target_lengths)."""
+    """Pad a list of (samples, targets) into (samples (batch, n), sample_lengths, targets (batch, m), target_lengths).
+
+    No items (a distributed shard of a batch smaller than the number of processes) give a batch of 0.
+    """
+    if not items:
+        empty = torch.zeros(0, 0)
+        return empty, torch.zeros(0, dtype=torch.long), empty.long(), torch.zeros(0, dtype=torch.long)
     samples, targets = zip(*items)
     sample_lengths = torch.tensor([len(s) for s in samples])
     target_lengths = torch.tensor([len(t) for t in targets])
@@ -87,15 +93,21 @@ class BucketBatchSampler(Sampler):
     With `sorta_grad`, the first epoch runs from the shortest batch to the
     longest (SortaGrad, Amodei et al. 2016): short utterances teach CTC its
     alignments quickly and shorten the initial plateau of the loss.
+
+    Distributed (`world_size` processes), every process builds the same batches
+    and takes every `world_size`-th utterance of each, from its `rank` on: the
+    batches are the global ones, each process trains on its share.
     """
 
     def __init__(self, durations: list[float], max_batch_s: float, seed: int = 0, shuffle: bool = True,
-                 sorta_grad: bool = False):
+                 sorta_grad: bool = False, rank: int = 0, world_size: int = 1):
         self.durations = durations
         self.max_batch_s = max_batch_s
         self.seed = seed
         self.shuffle = shuffle
         self.sorta_grad = sorta_grad
+        self.rank = rank
+        self.world_size = world_size
         self.epoch = 0
         self.skip_batches = 0
 
@@ -121,7 +133,8 @@ class BucketBatchSampler(Sampler):
         return batches
 
     def __iter__(self):
-        yield from self.batches()[self.skip_batches :]
+        for batch in self.batches()[self.skip_batches :]:
+            yield batch[self.rank :: self.world_size]
 
     def __len__(self) -> int:
         return len(self.batches()) - self.skip_batches

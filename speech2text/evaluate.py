@@ -21,6 +21,24 @@ class Evaluation:
     references: list[str]
     hypotheses: list[str]
 
+    @property
+    def exact(self) -> float:
+        """Fraction of utterances whose hypothesis is exactly the reference (digit accuracy on FSDD)."""
+        return sum(r == h for r, h in zip(self.references, self.hypotheses)) / max(1, len(self.references))
+
+    def by_subset(self, subsets: list[str]) -> dict[str, dict]:
+        """{subset: {"utterances", "wer", "cer", "exact"}} for `subsets`, one name per utterance, in first-seen order."""
+        groups: dict[str, list[int]] = {}
+        for index, subset in enumerate(subsets):
+            groups.setdefault(subset, []).append(index)
+        scores = {}
+        for subset, indices in groups.items():
+            references = [self.references[i] for i in indices]
+            hypotheses = [self.hypotheses[i] for i in indices]
+            exact = sum(r == h for r, h in zip(references, hypotheses)) / len(indices)
+            scores[subset] = {"utterances": len(indices), **error_rates(references, hypotheses), "exact": exact}
+        return scores
+
     def worst(self, rows: list[dict], count: int = 5) -> list[tuple[float, dict, str]]:
         """The `count` utterances with the highest WER: (wer, row, hypothesis)."""
         scored = [(error_rates([r], [h])["wer"], row, h) for row, r, h in zip(rows, self.references, self.hypotheses)]

@@ -5,19 +5,31 @@ hundred steps, after each dev evaluation and at the end, with optimizer,
 scheduler, RNG and position in the epoch; running the same command again
 continues from it. `best.pt` holds the model with the lowest dev WER (or the
 final model when there is no dev set). `metrics.jsonl` and
-`metrics.png` record the run.
+`metrics.png` record the run; `config.json` is the resolved config.
+
+Distributed: started by `torchrun`, every process trains on its share of each
+batch with DistributedDataParallel (gloo on CPU, NCCL on CUDA). A batch of
+`max_batch_s` seconds is the global batch, split between the processes, and
+the loss is weighted so that the gradient equals the one-process gradient of
+the whole batch: the same config trains the same model on 1 or N processes.
+Only rank 0 evaluates and writes files; every rank resumes from `last.pt`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import random
 import time
+import types
+import typing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -29,6 +41,12 @@ from .features import FeatureConfig, LogMel
 from .model import AcousticModel, ModelConfig
 from .text import Vocabulary
 from .transcribe import Transcriber
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not describe a TrainConfig."""
 
 
 @dataclass(frozen=True)
@@ -43,20 +61,126 @@ class TrainConfig:
     lr: float = 2e-3
     warmup_steps: int = 300
     weight_decay: float = 1e-2
-    max_batch_s: float = 160.0
+    max_batch_s: float = 160.0  # padded audio seconds per batch, all processes together
     sorta_grad: bool = True
     clip_norm: float = 5.0
     checkpoint_every_steps: int = 200
     log_every_steps: int = 20
     normalizer_utterances: int = 300
     init_from: str | None = None  # fine-tune: start from this checkpoint's weights and normalizer
+    patience: int | None = None  # stop after this many dev evaluations without a better (WER, CER)
+    device: str = "auto"  # auto: CUDA when there is one
+    amp: bool = True  # bfloat16 autocast on CUDA; CPU always trains in float32
     num_workers: int = 1
     threads: int = 2
     seed: int = 0
     progress: bool = True
 
+    def __post_init__(self):
+        if not self.train_manifests:
+            raise ConfigError("train_manifests: at least one training manifest is needed")
+        if self.device not in DEVICES:
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be at least 1, not {self.patience}")
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """The config described by a (possibly partial) nested dict, types checked; the inverse of to_dict."""
+        return _build_dataclass(cls, values, "")
+
+
+def _build_dataclass(kind, values: dict, prefix: str):
+    hints = typing.get_type_hints(kind)
+    names = [f.name for f in dataclasses.fields(kind)]
+    for key in values:
+        if key not in names:
+            raise ConfigError(f"unknown config key {prefix}{key!r} (known: {', '.join(names)})")
+    missing = [f.name for f in dataclasses.fields(kind) if f.name not in values
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"the config needs {prefix}{missing[0]}")
+    try:
+        return kind(**{key: _coerce(prefix + key, value, hints[key]) for key, value in values.items()})
+    except TypeError as error:
+        raise ConfigError(f"{prefix or 'config'}: {error}") from None
+
+
+def _coerce(name: str, value, hint):
+    """`value` from JSON/TOML as type `hint`; raises ConfigError naming the key."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        inner = next(a for a in typing.get_args(hint) if a is not type(None))
+        # TOML has no null: `augment = false` switches an optional section off.
+        if value is None or (value is False and dataclasses.is_dataclass(inner)):
+            return None
+        return _coerce(name, value, inner)
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name}: expected a list, not {value!r}")
+        items = typing.get_args(hint)
+        if items[-1] is not Ellipsis and len(items) != len(value):
+            raise ConfigError(f"{name}: expected {len(items)} values, not {value!r}")
+        return tuple(_coerce(f"{name}[{i}]", v, items[0] if items[-1] is Ellipsis else items[i])
+                     for i, v in enumerate(value))
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a table of {hint.__name__} settings, not {value!r}")
+        return _build_dataclass(hint, value, f"{name}.")
+    accepted = {float: (int, float), int: (int,), bool: (bool,), str: (str,)}[hint]
+    if not isinstance(value, accepted) or (isinstance(value, bool) and hint is not bool):
+        raise ConfigError(f"{name}: expected {hint.__name__}, not {value!r}")
+    return hint(value)
+
+
+def read_config_file(path: str | Path) -> dict:
+    """A TrainConfig as a nested dict from a .json or .toml file (the run folder's config.json reads back too)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.suffix == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # JSONDecodeError and TOMLDecodeError are both ValueErrors
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()} ({error})") from None
+    raise ConfigError(f"{path}: a config file ends in .json or .toml")
+
+
+def apply_overrides(values: dict, overrides: list[str]) -> dict:
+    """`["model.hidden_size=256", "epochs=3"]` applied to a nested dict (a copy).
+
+    Values are read as JSON where they parse (numbers, true/false/null, ["lists"]), else as strings.
+    """
+    values = json.loads(json.dumps(values))
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"expected KEY=VALUE, not {override!r}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        set_config_value(values, key, value)
+    return values
+
+
+def set_config_value(values: dict, dotted_key: str, value) -> None:
+    """values["model"]["hidden_size"] = value for "model.hidden_size", making the tables on the way."""
+    *parents, leaf = dotted_key.split(".")
+    node = values
+    for parent in parents:
+        if not isinstance(node.get(parent), dict):
+            node[parent] = {}
+        node = node[parent]
+    node[leaf] = value
 
 
 def _lr_lambda(warmup_steps: int, total_steps: int):
@@ -118,107 +242,205 @@ def fit_normalizer(model: AcousticModel, frontend: LogMel, dataset: SpeechDatase
     model.normalizer.fit(features, frame_lengths)
 
 
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (rank 0 of 1 when started without torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_environment(cls) -> Distributed:
+        """torchrun sets RANK, WORLD_SIZE and LOCAL_RANK (and MASTER_ADDR/PORT, read by init_process_group)."""
+        if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+            return cls()
+        return cls(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError("device cuda: no CUDA device is available here")
+        return torch.device("cuda", local_rank % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+def cpu_copy(model: AcousticModel) -> AcousticModel:
+    copy = AcousticModel(model.config)
+    copy.load_state_dict({name: tensor.detach().cpu() for name, tensor in model.state_dict().items()})
+    return copy
+
+
 def train(config: TrainConfig) -> Path:
-    """Train (or resume) and return the path of the best checkpoint."""
+    """Train (or resume) and return the path of the best checkpoint.
+
+    Under torchrun every process calls this with the same config.
+    """
+    run = Distributed.from_environment()
+    device = pick_device(config.device, run.local_rank)
+    if run.enabled:
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        return _train(config, run, device)
+    finally:
+        if run.enabled:
+            dist.destroy_process_group()
+
+
+def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     torch.set_num_threads(config.threads)
     out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    if run.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     metrics = MetricsLog(out / "metrics.jsonl")
+    say = print if run.is_main else (lambda *args, **kwargs: None)
 
     vocabulary, feature_config = Vocabulary(), FeatureConfig()
     rows = [row for manifest in config.train_manifests for row in read_manifest(manifest)]
     rows = [row for row in rows if row["text"]]
     dev_rows = read_manifest(config.dev_manifest) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
-    sampler = BucketBatchSampler(
-        [row["duration"] for row in rows], config.max_batch_s, seed=config.seed, sorta_grad=config.sorta_grad
-    )
+    sampler = BucketBatchSampler([row["duration"] for row in rows], config.max_batch_s, seed=config.seed,
+                                 sorta_grad=config.sorta_grad, rank=run.rank, world_size=run.world_size)
     loader = DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate, num_workers=config.num_workers,
         persistent_workers=False, prefetch_factor=4 if config.num_workers else None,
+        pin_memory=device.type == "cuda",
     )
     total_steps = config.max_steps or config.epochs * len(sampler.batches())
 
+    # The same seed on every rank gives every rank the same initial weights (DDP would broadcast rank 0's anyway).
+    torch.manual_seed(config.seed)
     initial = load_checkpoint(config.init_from) if config.init_from else None
     model = AcousticModel(initial.model.config if initial else config.model)
     if initial:
         model.load_state_dict(initial.model.state_dict())
     frontend = LogMel(feature_config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config.warmup_steps, total_steps))
-    ctc = torch.nn.CTCLoss(blank=vocabulary.blank_id, zero_infinity=True)
-    rng = random.Random(config.seed)
-    torch.manual_seed(config.seed)
-    state = {"epoch": 0, "batch_in_epoch": 0, "step": 0, "best_wer": float("inf"), "skipped_losses": 0, "train_s": 0.0}
+    # Augmentation and dropout draw differently on each rank: each sees other utterances.
+    rng = random.Random(config.seed + run.rank)
+    if run.rank:
+        torch.manual_seed(config.seed + run.rank)
+    state = {"epoch": 0, "batch_in_epoch": 0, "step": 0, "best_wer": float("inf"), "best_cer": float("inf"),
+             "evals_without_improvement": 0, "stopped_early": False, "skipped_losses": 0, "train_s": 0.0}
 
     last_path = out / "last.pt"
-    if last_path.exists():
-        resumed = load_checkpoint(last_path)
+    resumed = load_checkpoint(last_path) if last_path.exists() else None
+    if resumed:
         model.load_state_dict(resumed.model.state_dict())
+    elif not initial:
+        fit_normalizer(model, frontend, dataset, config.normalizer_utterances, config.seed)
+    model.to(device)
+    frontend.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config.warmup_steps, total_steps))
+    if resumed:
         trainer_state = resumed.trainer_state
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
-        torch.set_rng_state(trainer_state["torch_rng"])
-        rng.setstate(trainer_state["python_rng"])
+        rng_states = trainer_state["rng"]
+        if run.rank < len(rng_states):  # a run resumed on more processes than it had: the new ranks keep their seeds
+            torch.set_rng_state(rng_states[run.rank]["torch"])
+            rng.setstate(rng_states[run.rank]["python"])
+            if device.type == "cuda" and "cuda" in rng_states[run.rank]:
+                torch.cuda.set_rng_state(rng_states[run.rank]["cuda"], device)
         state.update(trainer_state["progress"])
-        print(f"resuming from {last_path}: epoch {state['epoch']}, step {state['step']}")
-    elif not initial:
-        fit_normalizer(model, frontend, dataset, config.normalizer_utterances, config.seed)
+        say(f"resuming from {last_path}: epoch {state['epoch']}, step {state['step']}")
 
+    trainable = model
+    if run.enabled:
+        trainable = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    use_amp = config.amp and device.type == "cuda"
     wave_augment = WaveAugment(config.augment, rng) if config.augment else None
-    spec_augment = SpecAugment(config.augment) if config.augment else None
+    spec_augment = SpecAugment(config.augment).to(device) if config.augment else None
+    ctc = torch.nn.CTCLoss(blank=vocabulary.blank_id, reduction="none", zero_infinity=True)
 
     def save(path: Path, with_trainer: bool = True) -> None:
+        """Collective under torchrun (every rank's RNG is gathered); rank 0 writes."""
         trainer_state = None
         if with_trainer:
-            trainer_state = {
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "python_rng": rng.getstate(),
-                "progress": dict(state),
-            }
+            rng_state = {"torch": torch.get_rng_state(), "python": rng.getstate()}
+            if device.type == "cuda":
+                rng_state["cuda"] = torch.cuda.get_rng_state(device)
+            rng_states = [rng_state]
+            if run.enabled:
+                rng_states = [None] * run.world_size
+                dist.all_gather_object(rng_states, {k: v.cpu() if torch.is_tensor(v) else v for k, v in rng_state.items()})
+            trainer_state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                             "rng": rng_states, "progress": dict(state)}
+        if not run.is_main:
+            return
         metadata = {"train_config": config.to_dict(), "step": state["step"], "epoch": state["epoch"],
                     "train_hours": training_hours(rows), "train_s": state["train_s"]}
         save_checkpoint(path, Checkpoint(model, feature_config, vocabulary, metadata, trainer_state))
 
+    def loss_sum(samples, sample_lengths, targets, target_lengths) -> torch.Tensor:
+        """The sum over this shard of each utterance's CTC loss per target symbol (the terms of CTCLoss' mean)."""
+        if samples.shape[0] == 0:
+            # An empty shard (a batch of fewer utterances than processes): a zero-weighted pass over
+            # a few frames of silence, so that this rank still joins DDP's gradient all-reduce.
+            features = torch.zeros(1, 8, feature_config.n_mels, device=device)
+            log_probs, _ = trainable(features, torch.tensor([8], device=device))
+            return log_probs.float().sum() * 0.0
+        with torch.no_grad():
+            features, frame_lengths = frontend(samples, sample_lengths)
+            if spec_augment:
+                features = spec_augment(features, model.normalizer.mean)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            log_probs, out_lengths = trainable(features, frame_lengths)
+        losses = ctc(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths)
+        return (losses / target_lengths.clamp_min(1)).sum()
+
     def done() -> bool:
         return config.max_steps is not None and state["step"] >= config.max_steps
 
-    while state["epoch"] < config.epochs and not done():
+    while state["epoch"] < config.epochs and not done() and not state["stopped_early"]:
         sampler.set_epoch(state["epoch"], skip_batches=state["batch_in_epoch"])
         model.train()
-        progress = tqdm(loader, desc=f"epoch {state['epoch']}", disable=not config.progress)
+        progress = tqdm(loader, desc=f"epoch {state['epoch']}", disable=not (config.progress and run.is_main))
         started = time.perf_counter()
         for samples, sample_lengths, targets, target_lengths in progress:
-            if wave_augment:
+            if wave_augment and samples.shape[0]:
                 samples, sample_lengths = wave_augment(samples, sample_lengths)
-            with torch.no_grad():
-                features, frame_lengths = frontend(samples, sample_lengths)
-                if spec_augment:
-                    features = spec_augment(features, model.normalizer.mean)
-            log_probs, out_lengths = model(features, frame_lengths)
-            loss = ctc(log_probs.transpose(0, 1), targets, out_lengths, target_lengths)
+            samples, sample_lengths, targets, target_lengths = (
+                t.to(device, non_blocking=True) for t in (samples, sample_lengths, targets, target_lengths))
             optimizer.zero_grad(set_to_none=True)
+            shard_loss = loss_sum(samples, sample_lengths, targets, target_lengths)
+            # [loss sum, utterances, audio samples] over all ranks: every rank then takes the same
+            # skip decision, and the logged loss is the one-process loss of the whole batch.
+            totals = torch.stack([shard_loss.detach(), torch.tensor(float(samples.shape[0]), device=device),
+                                  sample_lengths.sum().float()])
+            if run.enabled:
+                dist.all_reduce(totals)
+            batch_loss = float(totals[0] / totals[1].clamp_min(1))
+            # DDP averages gradients over ranks; scaling by world_size / utterances turns that into the batch mean.
+            (shard_loss * (run.world_size / totals[1].clamp_min(1))).backward()
             state["batch_in_epoch"] += 1
-            if not torch.isfinite(loss) or loss.item() == 0.0:
-                state["skipped_losses"] += 1
-                continue
-            loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-            if not torch.isfinite(grad_norm):
+            if not math.isfinite(batch_loss) or batch_loss == 0.0 or not torch.isfinite(grad_norm):
                 state["skipped_losses"] += 1
-                optimizer.zero_grad(set_to_none=True)
                 continue
             optimizer.step()
             scheduler.step()
             state["step"] += 1
-            progress.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if state["step"] % config.log_every_steps == 0:
-                metrics.write(kind="train", step=state["step"], epoch=state["epoch"], loss=loss.item(),
+            progress.set_postfix(loss=f"{batch_loss:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if run.is_main and state["step"] % config.log_every_steps == 0:
+                metrics.write(kind="train", step=state["step"], epoch=state["epoch"], loss=batch_loss,
                               lr=scheduler.get_last_lr()[0], grad_norm=float(grad_norm),
-                              audio_s=float(sample_lengths.sum()) / feature_config.sample_rate,
+                              audio_s=float(totals[2]) / feature_config.sample_rate,
                               skipped_losses=state["skipped_losses"])
             if state["step"] % config.checkpoint_every_steps == 0:
                 state["train_s"] += time.perf_counter() - started
@@ -231,16 +453,43 @@ def train(config: TrainConfig) -> Path:
             state["epoch"] += 1
             state["batch_in_epoch"] = 0
         if dev_rows:
-            result = evaluate(Transcriber(Checkpoint(model, feature_config, vocabulary)), dev_rows, progress=False)
-            metrics.write(kind="dev", step=state["step"], epoch=state["epoch"], wer=result.wer, cer=result.cer)
-            print(f"epoch {state['epoch']} step {state['step']}: dev WER {100 * result.wer:.1f}% CER {100 * result.cer:.1f}%")
-            if result.wer <= state["best_wer"]:
-                state["best_wer"] = result.wer
-                save(out / "best.pt", with_trainer=False)
-            plot_metrics(metrics.read(), out / "metrics.png")
+            if run.is_main:
+                evaluate_dev(model, feature_config, vocabulary, dev_rows, state, config, metrics, save, out)
+            if run.enabled:
+                shared = [state]
+                dist.broadcast_object_list(shared, src=0)
+                state.update(shared[0])
             save(last_path)
     save(last_path)
     if not dev_rows:
         save(out / "best.pt", with_trainer=False)
-    plot_metrics(metrics.read(), out / "metrics.png")
+    if run.is_main:
+        plot_metrics(metrics.read(), out / "metrics.png")
+    if run.enabled:
+        dist.barrier()  # no rank returns before rank 0 has written best.pt
     return out / "best.pt"
+
+
+def evaluate_dev(model, feature_config, vocabulary, dev_rows, state, config, metrics, save, out) -> None:
+    """Greedy WER/CER on the dev set (rank 0 only); keeps best.pt and the early-stopping count in `state`."""
+    evaluated = cpu_copy(model) if next(model.parameters()).device.type != "cpu" else model
+    result = evaluate(Transcriber(Checkpoint(evaluated, feature_config, vocabulary)), dev_rows, progress=False,
+                      decoder="greedy")
+    improved = (result.wer, result.cer) < (state["best_wer"], state["best_cer"])
+    if improved:
+        state["best_wer"], state["best_cer"] = result.wer, result.cer
+        state["evals_without_improvement"] = 0
+        save(out / "best.pt", with_trainer=False)
+    else:
+        state["evals_without_improvement"] += 1
+    metrics.write(kind="dev", step=state["step"], epoch=state["epoch"], wer=result.wer, cer=result.cer,
+                  best_wer=state["best_wer"], evals_without_improvement=state["evals_without_improvement"])
+    print(f"epoch {state['epoch']} step {state['step']}: dev WER {100 * result.wer:.1f}% CER {100 * result.cer:.1f}%"
+          + ("" if improved else f" (no better for {state['evals_without_improvement']})"))
+    if config.patience is not None and state["evals_without_improvement"] >= config.patience:
+        state["stopped_early"] = True
+        metrics.write(kind="early_stop", step=state["step"], epoch=state["epoch"], best_wer=state["best_wer"],
+                      patience=config.patience)
+        print(f"early stop: no better dev WER/CER in {config.patience} evaluations (best WER "
+              f"{100 * state['best_wer']:.1f}%)")
+    plot_metrics(metrics.read(), out / "metrics.png")

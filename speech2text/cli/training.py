@@ -1,37 +1,90 @@
-"""`speech2text train` and `speech2text evaluate`."""
+"""`speech2text prepare`, `speech2text train` and `speech2text evaluate`."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
 from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, positive_int
 
+# The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
+CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
+# Flags of the flag form of `train` -> TrainConfig keys (dotted: nested tables).
+TRAIN_FLAGS = {
+    "train": "train_manifests", "dev": "dev_manifest", "out": "out_dir", "epochs": "epochs", "max_steps": "max_steps",
+    "lr": "lr", "warmup_steps": "warmup_steps", "batch_seconds": "max_batch_s", "rnn_type": "model.rnn_type",
+    "hidden_size": "model.hidden_size", "num_layers": "model.num_layers", "conv_channels": "model.conv_channels",
+    "subsampling": "model.subsampling", "dropout": "model.dropout", "init_from": "init_from",
+    "checkpoint_every": "checkpoint_every_steps", "workers": "num_workers", "threads": "threads", "seed": "seed",
+    "patience": "patience", "device": "device",
+}
+
+
+def train_config_values(args) -> dict:
+    """The resolved config as a dict: TrainConfig defaults < CONFIG file < flags < KEY=VALUE overrides."""
+    from ..train import apply_overrides, read_config_file, set_config_value
+
+    overrides = list(args.overrides)
+    config_file = args.config
+    # `train --train a.jsonl --out run epochs=3`: with no file, the first override lands in the CONFIG slot.
+    if config_file is not None and "=" in str(config_file) and not config_file.is_file():
+        overrides.insert(0, str(config_file))
+        config_file = None
+    values = {"threads": DEFAULT_THREADS}
+    if config_file is not None:
+        values.update(read_config_file(config_file))
+    for flag, key in TRAIN_FLAGS.items():
+        if flag in args:
+            value = getattr(args, flag)
+            value = [str(v) for v in value] if isinstance(value, list) else str(value) if isinstance(value, Path) else value
+            set_config_value(values, key, value)
+    if getattr(args, "no_augment", False):
+        values["augment"] = None
+    if getattr(args, "no_amp", False):
+        values["amp"] = False
+    return apply_overrides(values, overrides)
+
 
 def cmd_train(args) -> int:
-    from ..augment import AugmentConfig
     from ..checkpoint import CheckpointError
     from ..data import ManifestError
-    from ..model import ModelConfig
     from ..train import TrainConfig, train
 
     try:
-        model = ModelConfig(rnn_type=args.rnn_type, hidden_size=args.hidden_size, num_layers=args.num_layers,
-                            subsampling=args.subsampling, conv_channels=args.conv_channels, dropout=args.dropout)
-        config = TrainConfig(
-            train_manifests=tuple(str(m) for m in args.train), dev_manifest=str(args.dev) if args.dev else None,
-            out_dir=str(args.out), model=model, augment=None if args.no_augment else AugmentConfig(),
-            epochs=args.epochs, max_steps=args.max_steps, lr=args.lr, max_batch_s=args.batch_seconds,
-            warmup_steps=args.warmup_steps, threads=args.threads, seed=args.seed,
-            checkpoint_every_steps=args.checkpoint_every, num_workers=args.workers,
-            init_from=str(args.init_from) if args.init_from else None,
-        )
-        best = train(config)
+        values = train_config_values(args)
+        for key in ("train_manifests", "out_dir"):
+            if key not in values:
+                error(f"no {key}: give a CONFIG file that sets it, {key}=..., or --{'train' if key[0] == 't' else 'out'}")
+                return EXIT_FAILED
+        best = train(TrainConfig.from_dict(values))
     except (ManifestError, CheckpointError, ValueError) as e:
         error(str(e))
         return EXIT_FAILED
     print(f"best model: {best}")
+    return EXIT_OK
+
+
+def cmd_prepare(args) -> int:
+    from ..corpora import CorpusError, prepare
+
+    options = {"workers": args.workers}
+    if args.subsets:
+        if args.corpus != "librispeech":
+            error("--subsets is for librispeech only")
+            return EXIT_FAILED
+        options["subsets"] = args.subsets.split(",")
+    try:
+        manifests = prepare(args.corpus, args.source, args.out, **options)
+    except CorpusError as e:
+        error(str(e))
+        return EXIT_FAILED
+    from ..data import read_manifest
+
+    for split, manifest in manifests.items():
+        rows = read_manifest(manifest)
+        print(f"{split:18s} {len(rows):7d} utterances {sum(r['duration'] for r in rows) / 3600:8.2f} h  {manifest}")
     return EXIT_OK
 
 
@@ -50,49 +103,82 @@ def cmd_evaluate(args) -> int:
         if args.decoder == "lm" or args.lm:
             args.decoder = "lm"
             transcriber.load_language_model(args.lm, lm_weight=args.lm_weight, word_score=args.word_score)
-        rows = read_manifest(args.manifest)
+        rows, subsets = [], []
+        for manifest in args.manifest:
+            manifest_rows = read_manifest(manifest)
+            rows += manifest_rows
+            # Several manifests: each is a subset. One: the rows' own "subset" field, where they have one.
+            subsets += [manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))
+                        for row in manifest_rows]
         result = evaluate(transcriber, rows, decoder=args.decoder)
     except (CheckpointError, ManifestError, LanguageModelError) as e:
         error(str(e))
         return EXIT_FAILED
-    print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  "
-          f"WER {100 * result.wer:.2f}%  CER {100 * result.cer:.2f}%  RTF {result.rtf:.4f}")
+    print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
+          f"CER {100 * result.cer:.2f}%  exact {100 * result.exact:.2f}%  RTF {result.rtf:.4f}")
+    scores = result.by_subset(subsets)
+    if len(scores) > 1:
+        print(f"  {'subset':20s} {'utterances':>10s} {'WER':>8s} {'CER':>8s} {'exact':>8s}")
+        for subset, score in scores.items():
+            print(f"  {subset:20s} {score['utterances']:10d} {100 * score['wer']:7.2f}% {100 * score['cer']:7.2f}% "
+                  f"{100 * score['exact']:7.2f}%")
     for wer, row, hypothesis in result.worst(rows, args.worst):
         print(f"  WER {100 * wer:5.1f}%  {Path(row['audio']).name}\n     ref: {row['text']}\n     hyp: {hypothesis}")
     if args.hypotheses:
+        args.hypotheses.parent.mkdir(parents=True, exist_ok=True)
         with open(args.hypotheses, "w") as f:
-            for row, hypothesis in zip(rows, result.hypotheses):
-                f.write(json.dumps({"audio": row["audio"], "ref": row["text"], "hyp": hypothesis}) + "\n")
+            for row, subset, hypothesis in zip(rows, subsets, result.hypotheses):
+                f.write(json.dumps({"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}) + "\n")
     return EXIT_OK
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("train", help="train a CTC model on JSON-lines manifests (resumes from OUT/last.pt)")
-    p.add_argument("--train", type=Path, action="append", required=True, help="training manifest (repeatable)")
+    p = sub.add_parser("prepare", help="JSON-lines manifests from a public corpus in its released layout")
+    p.add_argument("corpus", choices=CORPUS_NAMES)
+    p.add_argument("source", type=Path, help="the corpus folder as downloaded and unpacked")
+    p.add_argument("--out", type=Path, required=True, help="folder for SPLIT.jsonl manifests")
+    p.add_argument("--subsets", help="librispeech: comma-separated subsets to use (default: every one present)")
+    p.add_argument("--workers", type=positive_int, default=8, help="threads reading audio headers")
+    p.set_defaults(run=cmd_prepare)
+
+    # The flags default to "not given" (SUPPRESS): a CONFIG file's values must win over flag defaults.
+    p = sub.add_parser(
+        "train", argument_default=argparse.SUPPRESS,
+        help="train a CTC model on JSON-lines manifests (resumes from OUT/last.pt); under torchrun, on every process",
+        description="speech2text train CONFIG [KEY=VALUE ...] or speech2text train --train M --out DIR [flags]. "
+                    "CONFIG is TOML or JSON with TrainConfig's keys (a run folder's config.json works); "
+                    "KEY=VALUE overrides use dotted keys (model.hidden_size=256) and JSON values.")
+    p.add_argument("config", nargs="?", type=Path, default=None, help="TOML or JSON config file")
+    p.add_argument("overrides", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, applied last")
+    p.add_argument("--train", type=Path, action="append", help="training manifest (repeatable)")
     p.add_argument("--dev", type=Path, help="dev manifest, scored with greedy WER after every epoch")
-    p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and metrics")
-    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--out", type=Path, help="run folder for checkpoints and metrics")
+    p.add_argument("--epochs", type=positive_int, help="default 20")
     p.add_argument("--max-steps", type=positive_int)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup-steps", type=positive_int, default=300)
-    p.add_argument("--batch-seconds", type=float, default=160.0, help="padded audio seconds per batch")
-    p.add_argument("--rnn-type", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--hidden-size", type=positive_int, default=192)
-    p.add_argument("--num-layers", type=positive_int, default=3)
-    p.add_argument("--conv-channels", type=positive_int, default=256)
-    p.add_argument("--subsampling", type=positive_int, default=3)
-    p.add_argument("--dropout", type=float, default=0.15)
+    p.add_argument("--lr", type=float, help="peak learning rate, default 2e-3")
+    p.add_argument("--warmup-steps", type=positive_int, help="default 300")
+    p.add_argument("--batch-seconds", type=float, help="padded audio seconds per batch, all processes together; default 160")
+    p.add_argument("--rnn-type", choices=["lstm", "gru", "rnn"])
+    p.add_argument("--hidden-size", type=positive_int, help="default 192")
+    p.add_argument("--num-layers", type=positive_int, help="default 3")
+    p.add_argument("--conv-channels", type=positive_int, help="default 256")
+    p.add_argument("--subsampling", type=positive_int, help="default 3")
+    p.add_argument("--dropout", type=float, help="default 0.15")
     p.add_argument("--no-augment", action="store_true", help="train without speed/noise/SpecAugment")
     p.add_argument("--init-from", type=Path, help="fine-tune: start from this checkpoint (its model sizes win)")
-    p.add_argument("--checkpoint-every", type=positive_int, default=200, help="steps between checkpoints")
-    p.add_argument("--workers", type=int, default=1, help="data loading processes")
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=cmd_train)
+    p.add_argument("--patience", type=positive_int, help="stop after this many dev evaluations without improvement")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default auto: CUDA when there is one")
+    p.add_argument("--no-amp", action="store_true", help="on CUDA, train in float32 instead of bfloat16 autocast")
+    p.add_argument("--checkpoint-every", type=positive_int, help="steps between checkpoints, default 200")
+    p.add_argument("--workers", type=int, help="data loading processes, default 1")
+    p.add_argument("--threads", type=positive_int, help=f"default {DEFAULT_THREADS}")
+    p.add_argument("--seed", type=int)
+    p.set_defaults(run=cmd_train, config=None, overrides=[])
 
-    p = sub.add_parser("evaluate", help="WER/CER and RTF of a model on a manifest")
+    p = sub.add_parser("evaluate", help="WER/CER and RTF of a model on manifests, per subset")
     p.add_argument("--model", help="bundled model name or checkpoint path")
-    p.add_argument("--manifest", type=Path, required=True)
+    p.add_argument("--manifest", type=Path, action="append", required=True,
+                   help="JSON-lines manifest (repeatable: each is scored as a subset)")
     p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")
     p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
     p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm")

@@ -1,0 +1,224 @@
+"""Public speech corpora in their released layouts -> JSON-lines manifests, one per split.
+
+    speech2text prepare librispeech /data/LibriSpeech --out work/librispeech
+    speech2text prepare commonvoice /data/cv-corpus-17.0/en --out work/commonvoice
+    speech2text prepare ljspeech /data/LJSpeech-1.1 --out work/ljspeech
+    speech2text prepare fsdd /data/free-spoken-digit-dataset --out work/fsdd
+
+Each corpus is one function `(source, out) -> {split: rows}`; `prepare` writes
+`OUT/{split}.jsonl` in the trainer's manifest format (data.read_manifest) with
+absolute audio paths. Transcripts go through text.normalize_text. Every row
+carries a "subset" field (the split name), so `speech2text evaluate` can score
+several splits at once and report each.
+"""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import soundfile
+from tqdm import tqdm
+
+from .data import write_manifest
+from .text import normalize_text
+
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+LIBRISPEECH_SUBSETS = ("train-clean-100", "train-clean-360", "train-other-500", "dev-clean", "dev-other",
+                       "test-clean", "test-other")
+# LJ Speech ships without a split. A hash of the utterance id is stable whatever slice of the
+# corpus is present (and across releases), unlike "the last N lines": 1 in 20 ids is test, 1 in 20 dev.
+LJSPEECH_HASH_BUCKETS = 20
+AUDIO_SUFFIXES = (".wav", ".flac")  # the releases ship WAV; converted copies (as in ../shared/data) are FLAC
+
+
+class CorpusError(ValueError):
+    """A source folder that is missing or not in the corpus's released layout."""
+
+
+def _durations_s(paths: list[Path], workers: int, desc: str) -> list[float]:
+    """Durations from the file headers (no decoding), read by several threads: libsndfile releases the GIL."""
+
+    def duration(path: Path) -> float:
+        try:
+            return round(soundfile.info(str(path)).duration, 3)
+        except (soundfile.LibsndfileError, RuntimeError) as error:
+            raise CorpusError(f"{path}: not a readable audio file ({getattr(error, 'error_string', error)})") from None
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        return list(tqdm(pool.map(duration, paths), total=len(paths), desc=desc, leave=False, disable=len(paths) < 500))
+
+
+def _audio_file(folder: Path, stem: str) -> Path:
+    for suffix in AUDIO_SUFFIXES:
+        if (folder / f"{stem}{suffix}").is_file():
+            return folder / f"{stem}{suffix}"
+    raise CorpusError(f"{folder / stem}.wav: no such audio file")
+
+
+def _require_dir(path: Path, what: str) -> None:
+    if not path.is_dir():
+        raise CorpusError(f"{path}: no such folder ({what})")
+
+
+def librispeech(source: Path, workers: int = 8, subsets: list[str] | None = None) -> dict[str, list[dict]]:
+    """LibriSpeech: SOURCE/SUBSET/SPEAKER/CHAPTER/{SPEAKER-CHAPTER-UTT.flac, SPEAKER-CHAPTER.trans.txt}.
+
+    SOURCE is the LibriSpeech folder holding any combination of subsets, or one subset folder.
+    One split per subset, named after it (train-clean-100, dev-clean, test-other, ...).
+    """
+    _require_dir(source, "the LibriSpeech folder")
+    if any(source.glob("*/*/*.trans.txt")):
+        found = {source.name: source}
+    else:
+        found = {d.name: d for d in sorted(source.iterdir()) if d.is_dir() and any(d.glob("*/*/*.trans.txt"))}
+    if not found:
+        raise CorpusError(f"{source}: no LibriSpeech subsets (SUBSET/SPEAKER/CHAPTER/*.trans.txt) in it")
+    if subsets:
+        missing = [s for s in subsets if s not in found]
+        if missing:
+            raise CorpusError(f"{source}: subset {missing[0]} not found (present: {', '.join(found)})")
+        found = {s: found[s] for s in subsets}
+    splits = {}
+    for subset, folder in found.items():
+        entries = []
+        for transcripts in sorted(folder.glob("*/*/*.trans.txt")):
+            for number, line in enumerate(transcripts.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                utterance_id, _, text = line.partition(" ")
+                if not text.strip():
+                    raise CorpusError(f"{transcripts}:{number}: expected 'UTTERANCE-ID TRANSCRIPT'")
+                audio = transcripts.parent / f"{utterance_id}.flac"
+                if not audio.is_file():
+                    raise CorpusError(f"{audio}: listed in {transcripts.name} but missing")
+                entries.append((audio, text, utterance_id.split("-")[0]))
+        durations = _durations_s([audio for audio, _, _ in entries], workers, subset)
+        splits[subset] = [{"audio": str(audio.resolve()), "text": normalize_text(text), "duration": duration,
+                           "speaker": speaker, "subset": subset}
+                          for (audio, text, speaker), duration in zip(entries, durations)]
+    return splits
+
+
+def _read_tsv(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file (a Common Voice release has train.tsv, dev.tsv and test.tsv)")
+    with open(path, encoding="utf-8", newline="") as f:
+        # Sentences hold quote characters; Common Voice writes them unescaped.
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if rows and not {"path", "sentence"} <= rows[0].keys():
+        raise CorpusError(f"{path}: expected 'path' and 'sentence' columns, found {', '.join(rows[0])}")
+    return rows
+
+
+def commonvoice(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+    """Common Voice (one language of a release): SOURCE/{train,dev,test}.tsv + SOURCE/clips/*.mp3.
+
+    Durations come from clip_durations.tsv where the release has it (from 2023 on): reading
+    the header of a million mp3 files is slow. Sentences that normalize to nothing are left out.
+    """
+    _require_dir(source, "the Common Voice language folder")
+    clips = source / "clips"
+    _require_dir(clips, "Common Voice keeps its audio in clips/")
+    known_durations = {}
+    if (source / "clip_durations.tsv").is_file():
+        with open(source / "clip_durations.tsv", encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                known_durations[row["clip"]] = int(row["duration[ms]"]) / 1000
+    splits = {}
+    for split in ("train", "dev", "test"):
+        entries = []
+        for row in _read_tsv(source / f"{split}.tsv"):
+            text = normalize_text(row["sentence"] or "")
+            if not text:
+                continue
+            audio = clips / row["path"]
+            if not audio.is_file():
+                raise CorpusError(f"{audio}: listed in {split}.tsv but missing")
+            entries.append((audio, text, row.get("client_id", "")))
+        unknown = [audio for audio, _, _ in entries if audio.name not in known_durations]
+        known_durations.update(zip((a.name for a in unknown), _durations_s(unknown, workers, split)))
+        splits[split] = [{"audio": str(audio.resolve()), "text": text, "duration": known_durations[audio.name],
+                          "speaker": speaker, "subset": split} for audio, text, speaker in entries]
+    return splits
+
+
+def ljspeech_split(utterance_id: str) -> str:
+    bucket = zlib.crc32(utterance_id.encode()) % LJSPEECH_HASH_BUCKETS
+    return {0: "test", 1: "dev"}.get(bucket, "train")
+
+
+def ljspeech(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+    """LJ Speech 1.1: SOURCE/metadata.csv (id|raw text|normalized text) + SOURCE/wavs/{id}.wav.
+
+    The normalized column (numbers spelled out) is the transcript. Held out by a hash of
+    the id: about 5% test and 5% dev (ljspeech_split).
+    """
+    metadata = source / "metadata.csv"
+    if not metadata.is_file():
+        raise CorpusError(f"{metadata}: no such file (LJ Speech has metadata.csv and wavs/)")
+    entries = []
+    for number, line in enumerate(metadata.read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.split("|")
+        if len(fields) < 2:
+            raise CorpusError(f"{metadata}:{number}: expected 'ID|TEXT|NORMALIZED TEXT'")
+        text = fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]
+        entries.append((_audio_file(source / "wavs", fields[0]), normalize_text(text), fields[0]))
+    durations = _durations_s([audio for audio, _, _ in entries], workers, "ljspeech")
+    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for (audio, text, utterance_id), duration in zip(entries, durations):
+        split = ljspeech_split(utterance_id)
+        splits[split].append({"audio": str(audio.resolve()), "text": text, "duration": duration, "speaker": "lj",
+                              "subset": split})
+    return splits
+
+
+def fsdd(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+    """Free Spoken Digit Dataset: SOURCE/recordings/{digit}_{speaker}_{index}.wav.
+
+    The dataset's own convention makes indices 0-4 of every speaker the test split. Of
+    the rest, indices 5-9 become a dev split (for choosing the best epoch and early
+    stopping, so that the test split never steers training) and 10 and up train.
+    """
+    recordings = source / "recordings"
+    _require_dir(recordings, "FSDD keeps its audio in recordings/")
+    entries = []
+    for audio in sorted(p for p in recordings.iterdir() if p.suffix in AUDIO_SUFFIXES):
+        parts = audio.stem.split("_")
+        if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) != 1 or not parts[2].isdigit():
+            raise CorpusError(f"{audio}: not an FSDD name ({{digit}}_{{speaker}}_{{index}})")
+        index = int(parts[2])
+        split = "test" if index < 5 else "dev" if index < 10 else "train"
+        entries.append((audio, DIGITS[int(parts[0])], parts[1], split))
+    if not entries:
+        raise CorpusError(f"{recordings}: no recordings ({{digit}}_{{speaker}}_{{index}}.wav)")
+    durations = _durations_s([audio for audio, _, _, _ in entries], workers, "fsdd")
+    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for (audio, text, speaker, split), duration in zip(entries, durations):
+        splits[split].append({"audio": str(audio.resolve()), "text": text, "duration": duration, "speaker": speaker,
+                              "subset": split})
+    return splits
+
+
+CORPORA: dict[str, Callable[..., dict[str, list[dict]]]] = {
+    "librispeech": librispeech, "commonvoice": commonvoice, "ljspeech": ljspeech, "fsdd": fsdd,
+}
+
+
+def prepare(corpus: str, source: str | Path, out: str | Path, **options) -> dict[str, Path]:
+    """Write OUT/{split}.jsonl for every split of `corpus` found in `source`; returns {split: manifest}."""
+    if corpus not in CORPORA:
+        raise CorpusError(f"unknown corpus {corpus!r} (known: {', '.join(CORPORA)})")
+    if not Path(source).is_dir():
+        raise CorpusError(f"{source}: no such folder")
+    splits = CORPORA[corpus](Path(source), **options)
+    manifests = {}
+    for split, rows in splits.items():
+        if not rows:
+            raise CorpusError(f"{source}: the {split} split came out empty")
+        manifests[split] = Path(out) / f"{split}.jsonl"
+        write_manifest(manifests[split], rows)
+    return manifests
