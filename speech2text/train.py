@@ -98,7 +98,7 @@ def _build_dataclass(kind, values: dict, prefix: str):
     names = [f.name for f in dataclasses.fields(kind)]
     for key in values:
         if key not in names:
-            raise ConfigError(f"unknown config key {prefix}{key!r} (known: {', '.join(names)})")
+            raise ConfigError(f"unknown config key '{prefix}{key}' (known: {', '.join(names)})")
     missing = [f.name for f in dataclasses.fields(kind) if f.name not in values
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:

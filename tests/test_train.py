@@ -1,8 +1,10 @@
+import dataclasses
 import json
 import re
 
 import pytest
 
+from speech2text.augment import AugmentConfig
 from speech2text.checkpoint import load_checkpoint
 from speech2text.data import read_manifest
 from speech2text.model import ModelConfig
@@ -84,3 +86,54 @@ def test_init_from_starts_fine_tuning_at_the_given_weights(fsdd_manifest, tmp_pa
     assert torch.equal(before.normalizer.mean, after.normalizer.mean)
     for (name, a), b in zip(before.state_dict().items(), after.state_dict().values()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0, msg=name)
+
+
+def test_early_stopping_after_patience_dev_evaluations_without_improvement(fsdd_manifest, tmp_path):
+    out = tmp_path / "run"
+    # lr 1e-12: the dev WER/CER can never improve on the first evaluation's.
+    config = tiny_config(fsdd_manifest, out, dev_manifest=str(fsdd_manifest), lr=1e-12, max_steps=None, epochs=10,
+                         patience=2, log_every_steps=1)
+    train(config)
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    dev = [r for r in records if r["kind"] == "dev"]
+    assert [r["evals_without_improvement"] for r in dev] == [0, 1, 2]
+    assert records[-1] == {"kind": "early_stop", "step": 3, "epoch": 3, "best_wer": dev[0]["wer"], "patience": 2}
+    progress = load_checkpoint(out / "last.pt").trainer_state["progress"]
+    assert (progress["stopped_early"], progress["epoch"], progress["step"]) == (True, 3, 3)
+    train(config)  # running the command again does not train past the stop
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == len(records)
+
+
+def test_config_round_trips_through_its_dict_and_rejects_unknown_keys(tmp_path):
+    from speech2text.train import ConfigError, apply_overrides
+
+    config = tiny_config("a.jsonl", tmp_path, patience=3, augment=AugmentConfig(speeds=(1.0, 1.1)))
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    values = apply_overrides(config.to_dict(), ["model.hidden_size=256", "epochs=3", "out_dir=runs/x", "augment=null"])
+    assert TrainConfig.from_dict(values) == dataclasses.replace(
+        config, model=dataclasses.replace(TINY, hidden_size=256), epochs=3, out_dir="runs/x", augment=None)
+    with pytest.raises(ConfigError, match=r"^unknown config key 'model.hiden_size' \(known: vocab_size, "):
+        TrainConfig.from_dict(apply_overrides(config.to_dict(), ["model.hiden_size=256"]))
+    with pytest.raises(ConfigError, match=r"^epochs: expected int, not 'three'$"):
+        TrainConfig.from_dict(apply_overrides(config.to_dict(), ["epochs=three"]))
+
+
+def test_train_config_file_with_overrides_through_the_cli(fsdd_manifest, tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'train_manifests = ["{fsdd_manifest}"]\nout_dir = "{tmp_path / "run"}"\nmax_steps = 2\n'
+                      "augment = false\nprogress = false\n[model]\nhidden_size = 24\nnum_layers = 1\n")
+    done = subprocess.run([sys.executable, "-m", "speech2text", "train", str(config), "model.conv_channels=16",
+                           "lr=0.001", "--threads", "1", "--workers", "0"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (saved["model"]["hidden_size"], saved["model"]["num_layers"], saved["model"]["conv_channels"]) == (24, 1, 16)
+    assert (saved["lr"], saved["max_steps"], saved["augment"], saved["threads"], saved["num_workers"]) == (0.001, 2, None, 1, 0)
+    # The run folder's config.json is itself a config; an unknown key is one line and exit status 1.
+    bad = subprocess.run([sys.executable, "-m", "speech2text", "train", str(tmp_path / "run" / "config.json"),
+                          "model.hiden_size=8"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("speech2text: error: unknown config key 'model.hiden_size' (known: ")
+    assert len(bad.stderr.splitlines()) == 1
