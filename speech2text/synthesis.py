@@ -56,6 +56,7 @@ RECORDED_VOICES = (
     ("festival", "kal_diphone", "kal"), ("festival", "ked_diphone", "ked"), ("festival", "cmu_us_slt_arctic_hts", "slt"),
 )
 FESTIVAL_BATCH = 24  # sentences per festival process
+ROOMS = 64  # simulated rooms in the bank; each worker builds those it meets once
 # Seconds of clean speech per character of text: anything outside is a failed synthesis.
 PLAUSIBLE_S_PER_CHAR = (0.02, 0.3)
 SECONDS_PER_CHAR = 0.072  # measured mean over the engines, to plan a corpus by hours
@@ -109,7 +110,7 @@ def random_realism(config: RealismConfig | None, rng: random.Random) -> dict:
     return {
         "tempo": round(rng.uniform(*config.tempo), 3),
         "pitch_cents": round(rng.uniform(*config.pitch_cents)),
-        "rir": rng.randrange(256) if rng.random() < config.reverb_prob else None,
+        "rir": rng.randrange(ROOMS) if rng.random() < config.reverb_prob else None,
         "snr_db": round(rng.uniform(*config.snr_db), 1) if rng.random() < config.noise_prob else None,
         "noise": rng.choice(["white", "pink", "brown", "hum"]),
         "channel": rng.choices(channels, weights)[0],

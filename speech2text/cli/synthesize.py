@@ -63,6 +63,11 @@ def cmd_synthesize(args) -> int:
             heldout_sentences=args.heldout_sentences, dev_sentences=args.dev_sentences, engines=engines,
             realism=None if args.no_realism else RealismConfig(), seed=args.seed,
         )
+        if args.splits:
+            unknown = _words(args.splits) - set(splits)
+            if unknown:
+                raise SynthesisError(f"--splits: no split named {', '.join(sorted(unknown))} (planned: {', '.join(splits)})")
+            splits = {name: jobs for name, jobs in splits.items() if name in _words(args.splits)}
         print(f"{len(sentences):,} distinct sentences; planned " +
               ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()), file=sys.stderr)
         reports = synthesize_corpus(splits, out, workers=args.workers)
@@ -85,8 +90,8 @@ def cmd_synthesize(args) -> int:
 def add_parsers(sub) -> None:
     p = sub.add_parser("synthesize", help="make a multi-voice training corpus from text (espeak-ng, flite, festival)")
     p.add_argument("--out", type=Path, required=True, help="corpus folder: audio/, train.jsonl, dev.jsonl, heldout.jsonl, summary.json")
-    p.add_argument("--text", action="append", default=[], metavar="FILE", help="plain text: one sentence per line or prose")
-    p.add_argument("--grammar", action="append", default=[], metavar="FILE",
+    p.add_argument("--text", nargs="+", action="extend", default=[], metavar="FILE", help="plain text: one sentence per line or prose")
+    p.add_argument("--grammar", nargs="+", action="extend", default=[], metavar="FILE",
                    help="sentence templates: '$room = kitchen | bedroom' rules, '[please] turn (on | off) the $room lights'")
     p.add_argument("--queries", action="store_true", help="add the built-in voice-assistant grammar (~23k sentences)")
     p.add_argument("--hours", type=float, help="plan this many hours of training audio, cycling the sentences with new voices")
@@ -98,6 +103,7 @@ def add_parsers(sub) -> None:
                    help="sentences kept out of training and spoken by training voices: dev.jsonl")
     p.add_argument("--exclude", action="append", default=[], type=Path, metavar="MANIFEST",
                    help="never speak a sentence of this (test) manifest")
+    p.add_argument("--splits", help="make only these planned splits, e.g. 'dev,heldout' (the plan stays the same)")
     p.add_argument("--engines", help="comma-separated subset of espeak-ng,flite,festival (default: all installed)")
     p.add_argument("--no-realism", action="store_true", help="clean engine output: no room, noise, channel or tempo")
     p.add_argument("--min-words", type=positive_int, default=3, help="shortest --text sentence kept")

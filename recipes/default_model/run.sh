@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Reproduces the bundled default model (speech2text/pretrained/en-small.pt) from scratch.
+# Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished
+# files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
+#   recipes/default_model/run.sh [--stage N] [--stop-stage N]
+# Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
+# HOURS of synthetic speech (10), EPOCHS (30), DEVICE (auto), BATCH_SECONDS (600), THREADS (2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+stage=1; stop_stage=7
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stage) stage=$2; shift 2 ;;
+    --stop-stage) stop_stage=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+PY=${PYTHON:-.venv/bin/python}
+W=${WORK:-work/default_model}
+WORKERS=${WORKERS:-$(nproc)}
+S2T="$PY -m speech2text"
+mkdir -p "$W"
+run_stage() {  # run_stage N NAME COMMAND...
+  local n=$1 name=$2; shift 2
+  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
+  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
+  echo "== stage $n: $name ($(date -u +%H:%M:%S))"
+  "$@"
+  touch "$W/.done.$n"
+}
+
+# 1. Real speech: FSDD speakers theo and yweweler held out whole; LJ Speech's last 35 utterances held out.
+run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W
+# 2. Synthetic speech: public-domain sentences plus the voice-assistant grammar, spoken by espeak-ng and
+# flite voices through the realism pass. flite slt (the only female recorded voice) is held out and
+# reads 300 sentences of its own; LJ Speech sentences are never spoken. festival is left out: it is the
+# slowest engine, and its kal and slt voices are the flite speakers again.
+run_stage 2 synthesize $S2T synthesize --queries --text ../shared/data/text/*.txt --hours ${HOURS:-10} \
+  --holdout-voices slt --heldout-sentences 300 --dev-sentences 200 --engines espeak-ng,flite \
+  --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_test.jsonl --workers $WORKERS --out $W/synth
+# 3. The real training speech again, three times, in simulated rooms, noise and channels.
+run_stage 3 augment-real $PY recipes/default_model/augment_real.py $W/ljspeech_train.jsonl $W/fsdd_train.jsonl \
+  --out $W/real_aug --copies 3 --workers $WORKERS
+# 4. A 4 x 256 BiLSTM (5.9 M parameters). Clean real speech counts twice.
+REAL="$W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
+train() {
+  $S2T train $(printf -- '--train %s ' $W/synth/train.jsonl $REAL) --dev $W/synth/dev.jsonl --out $W/run \
+    --hidden-size 256 --num-layers 4 --epochs ${EPOCHS:-30} --batch-seconds ${BATCH_SECONDS:-600} \
+    --warmup-steps 200 --device ${DEVICE:-auto} --workers $WORKERS --threads ${THREADS:-2} --checkpoint-every 100
+}
+run_stage 4 train train
+# 5. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
+HELD_OUT="--exclude $W/synth/dev.jsonl --exclude $W/synth/heldout.jsonl --exclude $W/ljspeech_test.jsonl"
+build_lm() {
+  $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
+  $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
+  $S2T lm tune --model $W/run/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
+}
+run_stage 5 language-model build_lm
+# 6. Every test set, greedy and with the LM; never trained on, never used to pick a model.
+evaluate_all() {
+  for set in synth/heldout ljspeech_test fsdd_test fsdd_unseen_speakers synth/dev; do
+    for decoder in greedy lm; do
+      lm=(); if [ $decoder = lm ]; then lm=(--lm $W/lm.arpa $(grep '^best:' $W/lm_tune.txt | cut -d: -f2)); fi
+      $S2T evaluate --model $W/run/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
+        --hypotheses $W/hyp_$(basename $set)_$decoder.jsonl | tee $W/eval_$(basename $set)_$decoder.txt
+    done
+  done
+}
+run_stage 6 evaluate evaluate_all
+export_model() {
+  $PY recipes/first_model/export.py $W/run/best.pt speech2text/pretrained/en-small.pt
+  gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
+}
+run_stage 7 export export_model
