@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lm import LM_WEIGHT, WORD_SCORE
+from .lm import LM_WEIGHT, WORD_SCORE, WORD_SEPARATOR
 from .text import Vocabulary
 
 
@@ -278,9 +278,6 @@ def _quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-WORD_SEPARATOR = "|"  # flashlight's token between words, and a character LM's "word" between words
 
 
 def is_character_lm(path: str | Path) -> bool:

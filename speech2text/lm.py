@@ -21,6 +21,9 @@ from pathlib import Path
 from .text import normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+WORD_SEPARATOR = "|"  # a character LM's unit between words; flashlight's word-boundary token too
+UNITS = ("words", "chars")
+DEFAULT_ORDER = {"words": 3, "chars": 6}
 NEVER = -99.0
 # Beam search weights for the bundled model and LM, tuned with `speech2text lm tune` on the
 # synthetic dev set (recipes/first_model, stage 6): WER 21.1% there, against 47.5% greedy.
@@ -37,6 +40,16 @@ def sentences_from_text(text: str) -> Iterator[list[str]]:
         words = normalize_text(piece).split()
         if words:
             yield words
+
+
+def as_characters(sentences: Iterable[list[str]]) -> Iterator[list[str]]:
+    """Word lists -> character lists with WORD_SEPARATOR between words: the units of a character LM.
+
+    A character LM lets the beam search spell words no lexicon holds (lexicon-free
+    decoding); `estimate` treats the characters as it treats words.
+    """
+    for words in sentences:
+        yield list(WORD_SEPARATOR.join(words))
 
 
 def without_held_out(sentences: Iterable[list[str]], held_out: set[str]) -> tuple[list[list[str]], int]:

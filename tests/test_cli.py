@@ -186,3 +186,11 @@ def test_runtime_user_errors_are_one_line():
     assert result.stderr.decode().count("\n") == 1 and "quantize needs the PyTorch runtime" in result.stderr.decode()
     result = run("transcribe", GOOD, "--runtime", "onnx", "--model", "missing.onnx")
     assert result.returncode == 1 and result.stderr.decode().count("\n") == 1, result.stderr.decode()
+
+
+def test_jobs_change_nothing_but_speed(tmp_path):
+    files = [GOOD, ASSETS / "set_a_timer.wav", tmp_path / "missing.wav", ASSETS / "weather_in_paris.flac"]
+    one, two = (run("transcribe", *files, "--format", "jsonl", "--jobs", jobs) for jobs in ("1", "2"))
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and one.stdout.decode().count("\n") == 3
+    assert one.stderr == two.stderr == f"speech2text: error: {tmp_path / 'missing.wav'}: no such file\n".encode()

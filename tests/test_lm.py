@@ -161,3 +161,40 @@ def test_a_hotword_brings_in_a_word_the_lm_never_saw(tmp_path):
     assert LanguageModelDecoder(VOCAB, str(tmp_path / "lm.arpa"))(log_probs, lengths, 0.03)[0].text != "zorg"
     boosted = LanguageModelDecoder(VOCAB, str(tmp_path / "lm.arpa"), hotwords=[("zorg", 2.0)])
     assert boosted(log_probs, lengths, 0.03)[0].text == "zorg"
+
+
+def test_character_units_put_a_separator_between_words():
+    from speech2text.lm import as_characters
+
+    assert list(as_characters([["the", "car"], ["a"]])) == [list("the|car"), ["a"]]
+
+
+def test_a_character_lm_decodes_without_a_lexicon(tmp_path):
+    from speech2text.decoding import is_character_lm
+    from speech2text.lm import as_characters
+
+    estimate(list(as_characters(CORPUS * 5)), 5).write_arpa(tmp_path / "chars.arpa")
+    estimate(CORPUS, 2).write_arpa(tmp_path / "words.arpa")
+    assert is_character_lm(tmp_path / "chars.arpa") and not is_character_lm(tmp_path / "words.arpa")
+    # "the r?d car", leaning to "rad": the character LM knows "the red car" far better.
+    log_probs = emissions(spell("the rad car", {5: {"a": 0.55, "e": 0.35}}))
+    lengths = torch.tensor([log_probs.shape[1]])
+    decoder = LanguageModelDecoder(VOCAB, str(tmp_path / "chars.arpa"), lm_weight=1.0, word_score=0.0, nbest=3)
+    assert decoder.character_lm
+    hypothesis = decoder(log_probs, lengths, 0.03)[0]
+    assert hypothesis.text == "the red car"
+    assert [w.text for w in hypothesis.words] == ["the", "red", "car"]
+    assert [t for t, _ in hypothesis.alternatives][:2] == ["the red car", "the rad car"]
+    # Without a lexicon, a word the LM never saw comes out as spelled, where the word LM cannot say it.
+    log_probs = emissions(spell("the zorg", {}))
+    lengths = torch.tensor([log_probs.shape[1]])
+    assert decoder(log_probs, lengths, 0.03)[0].text == "the zorg"
+    assert LanguageModelDecoder(VOCAB, str(tmp_path / "words.arpa"))(log_probs, lengths, 0.03)[0].text != "the zorg"
+
+
+def test_a_character_lm_refuses_a_closed_vocabulary(tmp_path):
+    from speech2text.lm import as_characters
+
+    estimate(list(as_characters(CORPUS)), 3).write_arpa(tmp_path / "chars.arpa")
+    with pytest.raises(LanguageModelError, match="character LM"):
+        LanguageModelDecoder(VOCAB, str(tmp_path / "chars.arpa"), words=["on", "off"])

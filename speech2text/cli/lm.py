@@ -9,7 +9,7 @@ from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, po
 
 def cmd_lm_build(args) -> int:
     from ..data import ManifestError, read_manifest
-    from ..lm import LanguageModelError, estimate, sentences_from_text, without_held_out
+    from ..lm import DEFAULT_ORDER, LanguageModelError, as_characters, estimate, sentences_from_text, without_held_out
     from ..text import normalize_text
 
     excluded = set()
@@ -20,7 +20,8 @@ def cmd_lm_build(args) -> int:
         for path in args.text:
             sentences += sentences_from_text(Path(path).read_text(errors="replace"))
         sentences, dropped = without_held_out(sentences, excluded)
-        model = estimate(sentences, order=args.order, prune_singletons=args.prune)
+        units = sentences if args.units == "words" else list(as_characters(sentences))
+        model = estimate(units, order=args.order or DEFAULT_ORDER[args.units], prune_singletons=args.prune)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         model.write_arpa(args.output)
     except (ManifestError, LanguageModelError) as e:
@@ -68,7 +69,10 @@ def add_parsers(sub) -> None:
     p = lm.add_parser("build", help="estimate a modified Kneser-Ney n-gram model from text, as ARPA")
     p.add_argument("text", nargs="+", help="plain text files (normalized here: case, punctuation, numbers)")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .arpa file to write")
-    p.add_argument("--order", type=positive_int, default=3)
+    p.add_argument("--order", type=positive_int, help="n-gram order (default: 3 for words, 6 for chars)")
+    p.add_argument("--units", choices=["words", "chars"], default="words",
+                   help="model words (lexicon beam search) or characters with | between words (lexicon-free beam "
+                        "search: any spelling can come out); `transcribe --lm` tells them apart by the file")
     p.add_argument("--prune", action="store_true", help="drop highest-order n-grams seen once (smaller model)")
     p.add_argument("--exclude", action="append", default=[], metavar="MANIFEST",
                    help="leave out sentences that a test manifest holds (repeatable), so scores stay honest")

@@ -59,32 +59,10 @@ def choose_runtime(args) -> str:
     return "torch"
 
 
-def load_transcriber(args, runtime: str):
-    """The Transcriber for `runtime`; raises ValueError (one line for the user) for what it cannot load."""
-    if runtime == "torch":
-        import torch
-
-        from ..checkpoint import CheckpointError
-        from ..transcribe import Transcriber
-
-        torch.set_num_threads(args.threads)
-        try:
-            return Transcriber.from_pretrained(args.model, quantize=args.quantize)
-        except CheckpointError as e:
-            raise ValueError(str(e)) from None
-    try:
-        from ..runtime import OnnxTranscriber
-
-        return OnnxTranscriber.from_pretrained(args.model, quantize=args.quantize, threads=args.threads)
-    except ImportError:
-        raise ValueError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
-
-
 def cmd_transcribe(args) -> int:
     _return_big_buffers_to_the_system()
-    from ..audio import AudioError
+    from ..batch import LoadError, TranscriberSpec, transcribe_files, transcribe_one
     from ..formats import render
-    from ..lm import LanguageModelError
 
     if sum(1 for f in args.files if f == "-") > 1:
         error("stdin (-) can be read only once")
@@ -98,21 +76,19 @@ def cmd_transcribe(args) -> int:
         return EXIT_USAGE
     if args.lm or args.words or args.hotword:
         args.decoder = "lm"
-    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
+    # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
+    jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
     try:
-        transcriber = load_transcriber(args, runtime)
-        if args.decoder == "lm":
-            words = args.words.read_text().split() if args.words else None
-            transcriber.load_language_model(
-                args.lm, words=words, beam_size=beam_size, lm_weight=args.lm_weight, word_score=args.word_score, nbest=5,
-                hotwords=args.hotword,
-            )
-    except (LanguageModelError, ValueError) as e:
-        error(str(e))
-        return EXIT_FAILED
+        words = args.words.read_text().split() if args.words else None
     except OSError as e:
         error(f"{e.filename}: {e.strerror}")
         return EXIT_FAILED
+    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
+    spec = TranscriberSpec(
+        runtime, args.model, max(1, args.threads // jobs), args.quantize, args.decoder, beam_size,
+        {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
+         "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword},
+    )
     if args.output_dir:
         try:
             args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -121,26 +97,43 @@ def cmd_transcribe(args) -> int:
             return EXIT_FAILED
     from tqdm import tqdm
 
-    failed = 0
-    json_records = []
     # Progress bars on a terminal only, so that pipes and logs stay clean: one over the files
     # of a batch, or one over the audio seconds of a single long file.
-    show_progress = len(args.files) < 3 and sys.stderr.isatty()
-    for path in tqdm(args.files, desc="transcribe", unit="file", disable=len(args.files) < 3 or not sys.stderr.isatty()):
+    tty = sys.stderr.isatty()
+    try:
+        if jobs > 1:
+            results = transcribe_files(args.files, spec, jobs)
+        else:
+            transcriber = spec.load()
+            results = (transcribe_one(transcriber, spec, path, progress=len(args.files) < 3 and tty) for path in args.files)
+        return _write_results(args, tqdm(results, desc="transcribe", unit="file", total=len(args.files),
+                                         disable=len(args.files) < 3 or not tty), render, transcriber if args.plot else None)
+    except (LoadError, ValueError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
+        return EXIT_FAILED
+
+
+def _write_results(args, results, render, plot_transcriber) -> int:
+    """Print or write each file's transcript in order; one error line per file that failed."""
+    failed = 0
+    json_records = []
+    for path, result in zip(args.files, results, strict=True):  # strict: the worker pool is run to its end
         name = "<stdin>" if path == "-" else path
         try:
-            transcript = transcriber.transcribe(
-                path, decoder=args.decoder, beam_size=beam_size, reject_silence=True, progress=show_progress
-            )
-            if args.plot:
-                draw_plot(transcriber, path, transcript, args.plot)
+            if isinstance(result, str):
+                raise _FileFailed(result)
+            if plot_transcriber is not None:
+                draw_plot(plot_transcriber, path, result, args.plot)
             if args.output_dir:
                 stem = "stdin" if path == "-" else Path(path).stem
                 out = args.output_dir / f"{stem}.{args.format}"
-                out.write_text(render(name, transcript, args.format))
+                out.write_text(render(name, result, args.format))
                 print(f"{name} -> {out}", file=sys.stderr)
                 continue
-        except AudioError as e:
+        except (_FileFailed, ValueError) as e:  # AudioError is a ValueError
             error(f"{name}: {e}")
             failed += 1
             continue
@@ -149,13 +142,16 @@ def cmd_transcribe(args) -> int:
             failed += 1
             continue
         if args.format == "json":
-            json_records.append({"audio": name, **transcript.to_dict()})
+            json_records.append({"audio": name, **result.to_dict()})
         else:
-            print(render(name, transcript, args.format), end="", flush=True)
+            print(render(name, result, args.format), end="", flush=True)
     if json_records:
         print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
 
+
+class _FileFailed(Exception):
+    """One input file could not be transcribed; the message says why."""
 
 
 def cmd_export(args) -> int:
@@ -185,7 +181,8 @@ def add_parsers(sub) -> None:
                    help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
                         "search without an LM; or the greedy best path. beam and lm put the n-best list in json")
     p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
-    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (from `speech2text lm build`); implies --decoder lm")
+    p.add_argument("--lm", type=Path, help="ARPA n-gram model from `speech2text lm build`: words (lexicon search) or "
+                                         "--units chars (lexicon-free search); implies --decoder lm")
     p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
     p.add_argument("--word-score", type=float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
     p.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command sets); "
@@ -199,7 +196,11 @@ def add_parsers(sub) -> None:
                    help="run the acoustic model on ONNX Runtime without torch (about 1/5 of the memory, faster start) "
                         "or on PyTorch; auto: onnx where the model has a current .onnx export and onnxruntime is "
                         "installed, and neither --quantize nor --plot is given (default)")
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help=f"CPU threads (default: {DEFAULT_THREADS})")
+    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS,
+                   help=f"CPU threads in all (default: {DEFAULT_THREADS}), shared among the --jobs workers")
+    p.add_argument("--jobs", type=positive_int,
+                   help=f"worker processes for several files, each with its own model (default: {DEFAULT_THREADS}, "
+                        "at most one per file; 1 transcribes in this process)")
     p.set_defaults(run=cmd_transcribe)
 
 

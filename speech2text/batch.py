@@ -1,0 +1,110 @@
+"""Transcribing many files on all cores: worker processes, each with its own model, results in input order.
+
+Every stage of a file (reading, features, the acoustic model, LM beam search,
+forced alignment) runs in one worker, so N workers keep N cores busy; within a
+process only the acoustic model would (the beam search is single-threaded).
+A worker transcribes a file exactly as Transcriber.transcribe does in one process,
+so the results equal one-by-one transcription (tests/test_batch.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .transcribe import Transcriber, Transcript
+
+
+@dataclass(frozen=True)
+class TranscriberSpec:
+    """Everything needed to build a Transcriber in another process (all picklable).
+
+    runtime: "onnx" (speech2text.runtime, no torch) or "torch". lm_options go to
+    Transcriber.load_language_model (path, words, beam_size, lm_weight, word_score,
+    nbest, hotwords) when decoder is "lm".
+    """
+
+    runtime: str = "onnx"
+    model: str | None = None
+    threads: int = 1
+    quantize: str | None = None
+    decoder: str = "lm"
+    beam_size: int = 8
+    lm_options: dict = field(default_factory=dict)
+
+    def load(self) -> Transcriber:
+        """The Transcriber, with its LM loaded for decoder "lm". Raises ValueError / OSError on bad inputs."""
+        if self.runtime == "onnx":
+            from .runtime import OnnxTranscriber
+
+            try:
+                transcriber = OnnxTranscriber.from_pretrained(self.model, quantize=self.quantize, threads=self.threads)
+            except ImportError:
+                raise ValueError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
+        else:
+            import torch
+
+            torch.set_num_threads(self.threads)
+            transcriber = Transcriber.from_pretrained(self.model, quantize=self.quantize)
+        if self.decoder == "lm":
+            transcriber.load_language_model(**self.lm_options)
+        return transcriber
+
+
+def transcribe_one(transcriber: Transcriber, spec: TranscriberSpec, path: str | Path, progress: bool = False):
+    """A Transcript, or the one-line reason (str) why the file could not be transcribed."""
+    from .audio import AudioError
+
+    try:
+        return transcriber.transcribe(path, decoder=spec.decoder, beam_size=spec.beam_size, reject_silence=True,
+                                      progress=progress)
+    except AudioError as error:
+        return str(error)
+    except OSError as error:
+        return error.strerror or str(error)
+
+
+class LoadError(Exception):
+    """The model or LM could not be loaded in a worker; the message is one line for the user."""
+
+
+_worker: tuple[Transcriber, TranscriberSpec] | str | None = None
+
+
+def _work(job: tuple[TranscriberSpec, str]) -> Transcript | str | LoadError:
+    """Runs in a worker: the model is loaded once, on the worker's first file."""
+    global _worker
+    spec, path = job
+    if _worker is None:
+        try:
+            _worker = (spec.load(), spec)
+        except (ValueError, OSError) as error:
+            _worker = str(error) if not isinstance(error, OSError) or not error.filename else f"{error.filename}: {error.strerror}"
+    if isinstance(_worker, str):
+        return LoadError(_worker)
+    return transcribe_one(_worker[0], spec, path)
+
+
+def transcribe_files(paths: Iterable[str | Path], spec: TranscriberSpec, jobs: int = 2) -> Iterator[Transcript | str]:
+    """For each path, in order: its Transcript, or the one-line reason it failed.
+
+    `jobs` worker processes each load the model (spec.threads threads each) and take
+    files one at a time, so a long file does not hold up the files behind it for
+    longer than it takes. Raises LoadError if the model or LM cannot be loaded.
+    Workers are spawned (not forked): ONNX Runtime's and torch's thread pools do
+    not survive a fork.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    paths = [str(p) for p in paths]
+    with ProcessPoolExecutor(min(jobs, len(paths)) or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for result in pool.map(_work, [(spec, path) for path in paths]):
+                if isinstance(result, LoadError):
+                    raise result
+                yield result
+        except BaseException:  # a load error, or the caller stopped early: drop the files not yet started
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
