@@ -100,9 +100,10 @@ def cmd_evaluate(args) -> int:
     torch.set_num_threads(args.threads)
     try:
         transcriber = Transcriber.from_pretrained(args.model)
-        if args.decoder == "lm" or args.lm:
+        if args.decoder == "lm" or args.lm or args.words:
             args.decoder = "lm"
-            transcriber.load_language_model(args.lm, lm_weight=args.lm_weight, word_score=args.word_score)
+            words = args.words.read_text().split() if args.words else None
+            transcriber.load_language_model(args.lm, words=words, lm_weight=args.lm_weight, word_score=args.word_score)
         rows, subsets = [], []
         for manifest in args.manifest:
             manifest_rows = read_manifest(manifest)
@@ -113,6 +114,9 @@ def cmd_evaluate(args) -> int:
         result = evaluate(transcriber, rows, decoder=args.decoder)
     except (CheckpointError, ManifestError, LanguageModelError) as e:
         error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        error(f"{e.filename}: {e.strerror}")
         return EXIT_FAILED
     print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
           f"CER {100 * result.cer:.2f}%  exact {100 * result.exact:.2f}%  RTF {result.rtf:.4f}")
@@ -183,6 +187,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
     p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm")
     p.add_argument("--lm", type=Path, help="ARPA word n-gram model; implies --decoder lm (default LM: the bundled one)")
+    p.add_argument("--words", type=Path, help="closed vocabulary: a file of the allowed words; implies --decoder lm")
     p.add_argument("--lm-weight", type=float, default=LM_WEIGHT)
     p.add_argument("--word-score", type=float, default=WORD_SCORE)
     p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
