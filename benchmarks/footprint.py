@@ -1,11 +1,13 @@
-"""Footprint: peak memory against audio length, model load time and CLI cold start.
+"""Footprint: peak memory against audio length, model load time and CLI cold start, per runtime.
 
 Peak RSS is the whole `speech2text transcribe FILE --format srt` process, read from
 the kernel's accounting of that child (os.wait4), for 1, 10 and 60 minutes of real
 speech (LJ Speech utterances looped with 0.5 s pauses, written as 16 kHz FLAC).
-A recognizer whose memory grows with length shows it here.
+A recognizer whose memory grows with length shows it here. Each length runs with
+`--runtime onnx` (ONNX Runtime, numpy frontend, no torch) and `--runtime torch`,
+side by side; both decode with the bundled LM.
 
-    .venv/bin/python benchmarks/footprint.py [--minutes 1 10 60]
+    .venv/bin/python benchmarks/footprint.py [--minutes 1 10 60] [--runtimes onnx torch]
 """
 
 from __future__ import annotations
@@ -45,58 +47,83 @@ def write_speech(path: Path, minutes: float) -> None:
                 return
 
 
+# The command runs under a small Python launcher that reports the command's own peak RSS. Measuring the
+# child of this process directly would not do: a child's ru_maxrss starts at the RSS of the process it was
+# forked from (this one, hundreds of MB once numpy and soundfile are in), which floored every figure.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(command: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one child process."""
+    """(wall seconds, peak RSS in MB, exit code) of one command, its peak RSS measured by the launcher."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, child.returncode
+    result = subprocess.run([sys.executable, "-c", LAUNCHER, *command], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    peak_kb, code = map(int, result.stdout.split())
+    return seconds, peak_kb / 1024, code
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runtimes", nargs="+", choices=["onnx", "torch"], default=["onnx", "torch"])
     args = parser.parse_args()
-    results: dict = {"threads": args.threads, "memory": [], "startup": []}
+    results: dict = {"threads": args.threads, "memory": [], "startup": [], "import_rss_mb": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_speech(tmp / "short.flac", 3 / 60)
-        startup = [
-            ("`speech2text --help`", [*CLI, "--help"]),
-            ("`speech2text transcribe` a 3 s file (whole process)", [*CLI, "transcribe", str(tmp / "short.flac")]),
-        ]
+        startup = [("`speech2text --help`", [*CLI, "--help"])]
+        startup += [(f"`speech2text transcribe --runtime {runtime}` a 3 s file (whole process)",
+                     [*CLI, "transcribe", str(tmp / "short.flac"), "--runtime", runtime]) for runtime in args.runtimes]
         for name, command in startup:
             best = min(run_measured(command)[0] for _ in range(3))
             results["startup"].append({"what": name, "seconds": best})
-        baseline = run_measured([sys.executable, "-c", "import torch"])
-        results["torch_import_rss_mb"] = baseline[1]
-        load = subprocess.run(
-            [sys.executable, "-c", "import time, torch; from speech2text import Transcriber; Transcriber.from_pretrained();"
-             "t = time.perf_counter(); Transcriber.from_pretrained(); print(time.perf_counter() - t)"],
-            capture_output=True, text=True, check=True,
-        )
-        results["startup"].append({"what": "model load, in process (`Transcriber.from_pretrained()`)", "seconds": float(load.stdout)})
+        for module in ("torch", "onnxruntime", "flashlight.lib.text.decoder"):
+            results["import_rss_mb"][module] = run_measured([sys.executable, "-c", f"import {module}"])[1]
+        loaders = {"torch": "from speech2text import Transcriber as T", "onnx": "from speech2text.runtime import OnnxTranscriber as T"}
+        for runtime in args.runtimes:
+            load = subprocess.run(
+                [sys.executable, "-c", f"import time; {loaders[runtime]}; T.from_pretrained();"
+                 "t = time.perf_counter(); T.from_pretrained(); print(time.perf_counter() - t)"],
+                capture_output=True, text=True, check=True,
+            )
+            results["startup"].append({"what": f"model load, in process ({runtime})", "seconds": float(load.stdout)})
 
         for minutes in args.minutes:
             path = tmp / f"{minutes:g}min.flac"
             write_speech(path, minutes)
-            command = [*CLI, "transcribe", str(path), "--format", "srt", "--threads", str(args.threads), "--output-dir", str(tmp / "out")]
-            seconds, peak_mb, code = run_measured(command)
-            if code != 0:
-                sys.exit(f"transcribe failed on {path} (exit {code})")
-            results["memory"].append({"minutes": minutes, "peak_rss_mb": peak_mb, "seconds": seconds, "rtf": seconds / (minutes * 60)})
+            row: dict = {"minutes": minutes}
+            for runtime in args.runtimes:
+                command = [*CLI, "transcribe", str(path), "--format", "srt", "--threads", str(args.threads),
+                           "--runtime", runtime, "--output-dir", str(tmp / runtime)]
+                seconds, peak_mb, code = run_measured(command)
+                if code != 0:
+                    sys.exit(f"transcribe --runtime {runtime} failed on {path} (exit {code})")
+                row[runtime] = {"peak_rss_mb": peak_mb, "seconds": seconds, "rtf": seconds / (minutes * 60)}
+            if len(args.runtimes) == 2:
+                srt = [(tmp / runtime / f"{path.stem}.srt").read_text() for runtime in args.runtimes]
+                row["same_srt"] = srt[0] == srt[1]
+            results["memory"].append(row)
             path.unlink()
 
     print("| what | seconds |\n|---|---:|")
     for row in results["startup"]:
         print(f"| {row['what']} | {row['seconds']:.2f} |")
+    imports = ", ".join(f"`import {m}` {mb:.0f} MB" for m, mb in results["import_rss_mb"].items())
     print(f"\n`speech2text transcribe FILE --format srt` (LM beam search), {args.threads} threads, whole process;"
-          f" `python -c 'import torch'` alone peaks at {results['torch_import_rss_mb']:.0f} MB:\n")
-    print("| audio | peak RSS | wall time | RTF (process, load included) |\n|---|---:|---:|---:|")
+          f" peak RSS of a bare `python -c`: {imports}:\n")
+    header = " | ".join(f"{r} peak RSS | {r} wall | {r} RTF" for r in args.runtimes)
+    same = " | same srt" if len(args.runtimes) == 2 else ""
+    print(f"| audio | {header}{same} |\n|---|" + "---:|" * (3 * len(args.runtimes)) + ("---|" if same else ""))
     for row in results["memory"]:
-        print(f"| {row['minutes']:g} min | {row['peak_rss_mb']:.0f} MB | {row['seconds']:.1f} s | {row['rtf']:.4f} |")
+        cells = " | ".join(f"{row[r]['peak_rss_mb']:.0f} MB | {row[r]['seconds']:.1f} s | {row[r]['rtf']:.4f}"
+                           for r in args.runtimes)
+        print(f"| {row['minutes']:g} min | {cells}" + (f" | {'yes' if row['same_srt'] else 'NO'}" if same else "") + " |")
     out = ROOT / "benchmarks" / "results" / "footprint.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
