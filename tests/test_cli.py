@@ -194,3 +194,21 @@ def test_jobs_change_nothing_but_speed(tmp_path):
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stdout.decode().count("\n") == 3
     assert one.stderr == two.stderr == f"speech2text: error: {tmp_path / 'missing.wav'}: no such file\n".encode()
+
+
+def test_a_character_lm_from_lm_build_decodes_without_a_lexicon(tmp_path):
+    text = tmp_path / "commands.txt"
+    text.write_text("What is your name?\nSet a timer for 10 minutes.\nWhat is the weather in Paris?\n" * 3)
+    result = run("lm", "build", text, "-o", tmp_path / "chars.arpa", "--units", "chars")
+    assert result.returncode == 0, result.stderr.decode()
+    # 15 letters, the word separator | and <s>, </s>, <unk>; order 6 by default for characters
+    assert ": 19 1-grams, 50 2-grams," in result.stdout.decode() and " 6-grams" in result.stdout.decode()
+    plain = run("transcribe", GOOD, "--decoder", "greedy")
+    assert plain.stdout.decode() != "what is your name\n"  # the acoustics alone spell "yeur"
+    result = run("transcribe", GOOD, "--lm", tmp_path / "chars.arpa", "--format", "json")
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
+    record = json.loads(result.stdout)
+    assert record["text"] == "what is your name"
+    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+    result = run("transcribe", GOOD, "--lm", tmp_path / "chars.arpa", "--hotword", "paris")
+    assert result.returncode == 1 and result.stderr.decode().count("\n") == 1 and "character LM" in result.stderr.decode()
