@@ -1,0 +1,185 @@
+"""Each recipe's run.sh on a tiny fixture in its corpus's real layout: prepare, a few training steps, evaluate.
+
+The audio is synthesized (harmonic tones, one pitch per utterance): the layouts, file formats
+(flac, mp3, wav at 8 kHz) and transcripts are real, the speech is not, so the tests check that
+the stages run and hand their files on, not what the model learns (tests/test_train.py does that).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import DIGITS, ROOT
+from speech2text.cli.training import CORPUS_NAMES
+from speech2text.corpora import CORPORA, ljspeech_split
+from speech2text.data import read_manifest
+from speech2text.train import TrainConfig, read_config_file
+
+# A few steps of a very small model: enough to write last.pt and best.pt for the later stages.
+TINY = ["max_steps=2", "epochs=1", "warmup_steps=1", "max_batch_s=20", "model.hidden_size=16", "model.num_layers=1",
+        "model.conv_channels=16", "threads=1", "num_workers=0", "progress=false"]
+
+
+def tone(path: Path, seed: int, duration_s: float = 0.6, sample_rate: int = 16_000, **options) -> None:
+    t = np.arange(int(duration_s * sample_rate)) / sample_rate
+    f0 = 100 + 15 * seed
+    signal = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6)) * np.hanning(len(t))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(str(path), (0.2 * signal).astype(np.float32), sample_rate, **options)
+
+
+def librispeech_fixture(root: Path) -> Path:
+    """LibriSpeech/SUBSET/SPEAKER/CHAPTER/SPEAKER-CHAPTER-NNNN.flac + SPEAKER-CHAPTER.trans.txt."""
+    texts = ["HE HOPED THERE WOULD BE STEW FOR DINNER", "TURNIPS AND CARROTS AND BRUISED POTATOES",
+             "THE CAPTAIN'S DOG RAN", "IN 1845 HE LEFT"]
+    layout = {"train-clean-100": [("19", "198"), ("26", "495")], "dev-clean": [("84", "121123")],
+              "test-clean": [("1089", "134686")], "test-other": [("1688", "142285")]}
+    for subset, chapters in layout.items():
+        for speaker, chapter in chapters:
+            folder = root / "LibriSpeech" / subset / speaker / chapter
+            lines = []
+            for index, text in enumerate(texts[:2] if subset.startswith("test") else texts):
+                utterance = f"{speaker}-{chapter}-{index:04d}"
+                tone(folder / f"{utterance}.flac", index + len(lines), duration_s=0.5 + 0.1 * index)
+                lines.append(f"{utterance} {text}")
+            (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
+    return root / "LibriSpeech"
+
+
+def commonvoice_fixture(root: Path) -> Path:
+    """cv-corpus/en/{train,dev,test}.tsv + clips/*.mp3, with the release's quoting and an empty sentence."""
+    source = root / "cv-corpus-17.0" / "en"
+    header = "client_id\tpath\tsentence_id\tsentence\tsentence_domain\tup_votes\tdown_votes\tage\tgender\n"
+    sentences = {"train": ['He said "hello" twice.', "It costs $5.", "Go north!", "\u2014"],
+                 "dev": ["Where is it?"], "test": ["Turn left.", "Stop here."]}
+    for split, texts in sentences.items():
+        rows = []
+        for index, text in enumerate(texts):
+            clip = f"common_voice_en_{split}_{index}.mp3"
+            tone(source / "clips" / clip, index, format="MP3")
+            rows.append(f"client{index}\t{clip}\tid{index}\t{text}\t\t2\t0\t\t\n")
+        (source / f"{split}.tsv").write_text(header + "".join(rows))
+    return source
+
+
+def ljspeech_fixture(root: Path) -> Path:
+    """LJSpeech-1.1/metadata.csv (id|text|normalized) + wavs/ID.wav; two ids of each hash split."""
+    ids, wanted = [], {"train": 4, "dev": 2, "test": 2}
+    for number in range(1, 200):
+        utterance_id = f"LJ001-{number:04d}"
+        split = ljspeech_split(utterance_id)
+        if wanted[split]:
+            wanted[split] -= 1
+            ids.append(utterance_id)
+    source = root / "LJSpeech-1.1"
+    lines = []
+    for index, utterance_id in enumerate(ids):
+        tone(source / "wavs" / f"{utterance_id}.wav", index, sample_rate=22_050)
+        lines.append(f"{utterance_id}|Printed in 1476, by Caxton.|Printed in fourteen seventy-six, by Caxton.")
+    (source / "metadata.csv").write_text("\n".join(lines) + "\n")
+    return source
+
+
+def fsdd_fixture(root: Path) -> Path:
+    """free-spoken-digit-dataset/recordings/{digit}_{speaker}_{index}.wav at 8 kHz: indices 0-4 test, 5-9 dev."""
+    source = root / "free-spoken-digit-dataset"
+    for digit in (0, 1, 7):
+        for index in (0, 5, 10, 11):
+            tone(source / "recordings" / f"{digit}_jackson_{index}.wav", digit, duration_s=0.4, sample_rate=8_000)
+    return source
+
+
+def run_recipe(corpus: str, source: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+    variable = {"librispeech": "LIBRISPEECH", "commonvoice": "COMMONVOICE", "ljspeech": "LJSPEECH", "fsdd": "FSDD"}
+    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(work), variable[corpus]: str(source)}
+    done = subprocess.run(["bash", str(ROOT / "recipes" / corpus / "run.sh"), *args, *TINY], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+def evaluated_subsets(output: str) -> list[str]:
+    return re.findall(r"^  (\S+) +\d+ +[\d.]+% ", output, flags=re.MULTILINE)
+
+
+def test_every_corpus_has_a_recipe_with_a_valid_config():
+    assert set(CORPUS_NAMES) == set(CORPORA)
+    for corpus in CORPORA:
+        config = TrainConfig.from_dict(read_config_file(ROOT / "recipes" / corpus / "config.toml"))
+        assert config.dev_manifest == f"work/{corpus}/data/dev{'-clean' if corpus == 'librispeech' else ''}.jsonl"
+        assert (ROOT / "recipes" / corpus / "README.md").is_file()
+
+
+def test_librispeech_recipe(tmp_path):
+    source = librispeech_fixture(tmp_path)
+    done = run_recipe("librispeech", source, tmp_path / "work", "--stop-stage", "3")
+    data = tmp_path / "work" / "data"
+    assert sorted(p.name for p in data.glob("*.jsonl")) == [
+        "dev-clean.jsonl", "test-clean.jsonl", "test-other.jsonl", "train-clean-100.jsonl"]
+    train = read_manifest(data / "train-clean-100.jsonl")
+    assert [row["text"] for row in train[:4]] == [
+        "he hoped there would be stew for dinner", "turnips and carrots and bruised potatoes", "the captain's dog ran",
+        "in eighteen forty five he left"]
+    assert (train[2]["speaker"], train[2]["subset"], train[2]["duration"]) == ("19", "train-clean-100", 0.7)
+    assert Path(train[2]["audio"]) == source / "train-clean-100" / "19" / "198" / "19-198-0002.flac"
+    assert len(train) == 8
+    assert evaluated_subsets(done.stdout) == ["dev-clean", "test-clean", "test-other"]
+    hypotheses = [json.loads(line) for line in (tmp_path / "work" / "hyp_greedy.jsonl").read_text().splitlines()]
+    assert [h["subset"] for h in hypotheses] == ["dev-clean"] * 4 + ["test-clean"] * 2 + ["test-other"] * 2
+
+
+def test_commonvoice_recipe(tmp_path):
+    source = commonvoice_fixture(tmp_path)
+    done = run_recipe("commonvoice", source, tmp_path / "work", "--stop-stage", "3")
+    train = read_manifest(tmp_path / "work" / "data" / "train.jsonl")
+    # The sentence that is only a dash normalizes to nothing and is left out.
+    assert [row["text"] for row in train] == ["he said hello twice", "it costs five dollars", "go north"]
+    assert train[0]["duration"] == pytest.approx(0.6, abs=0.1)  # mp3 frames pad the end a little
+    assert evaluated_subsets(done.stdout) == ["dev", "test"]
+    assert "utterances 3  " in done.stdout
+
+
+def test_ljspeech_recipe(tmp_path):
+    source = ljspeech_fixture(tmp_path)
+    done = run_recipe("ljspeech", source, tmp_path / "work", "--stop-stage", "3")
+    counts = {split: len(read_manifest(tmp_path / "work" / "data" / f"{split}.jsonl")) for split in ("train", "dev", "test")}
+    assert counts == {"train": 4, "dev": 2, "test": 2}
+    row = read_manifest(tmp_path / "work" / "data" / "test.jsonl")[0]
+    assert (row["text"], row["duration"]) == ("printed in fourteen seventy six by caxton", 0.6)
+    assert "utterances 2  " in done.stdout
+
+
+def test_fsdd_recipe_all_stages_and_resume(tmp_path):
+    source = fsdd_fixture(tmp_path)
+    work = tmp_path / "work"
+    done = run_recipe("fsdd", source, work)
+    rows = {split: read_manifest(work / "data" / f"{split}.jsonl") for split in ("train", "dev", "test")}
+    assert [Path(row["audio"]).name for row in rows["test"]] == ["0_jackson_0.wav", "1_jackson_0.wav", "7_jackson_0.wav"]
+    assert [row["text"] for row in rows["test"]] == ["zero", "one", "seven"]
+    assert [len(rows[split]) for split in ("train", "dev", "test")] == [6, 3, 3]
+    assert {row["text"] for row in rows["train"]} == {DIGITS[0], DIGITS[1], DIGITS[7]}
+    assert re.search(r"utterances 3 .* exact [\d.]+%", done.stdout)
+    assert (work / "digits.torchscript.pt").stat().st_size > 10_000
+    # Every stage left its marker: running again does nothing but say so.
+    again = run_recipe("fsdd", source, work)
+    assert again.stdout.splitlines() == [f"stage {n} ({name}): done before"
+                                         for n, name in enumerate(["prepare", "train", "evaluate", "export"], start=1)]
+
+
+@pytest.mark.parametrize("corpus", list(CORPORA))
+def test_a_missing_or_wrong_source_is_one_line(corpus, tmp_path, capsys):
+    from speech2text.cli import main
+
+    (tmp_path / "empty").mkdir()
+    for source in (tmp_path / "missing", tmp_path / "empty"):
+        assert main(["prepare", corpus, str(source), "--out", str(tmp_path / "out")]) == 1
+        message = capsys.readouterr().err
+        assert message.startswith(f"speech2text: error: {source}")
+        assert len(message.splitlines()) == 1
