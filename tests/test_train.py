@@ -137,3 +137,17 @@ def test_train_config_file_with_overrides_through_the_cli(fsdd_manifest, tmp_pat
     assert bad.returncode == 1
     assert bad.stderr.startswith("speech2text: error: unknown config key 'model.hiden_size' (known: ")
     assert len(bad.stderr.splitlines()) == 1
+
+
+def test_the_flag_form_of_train_still_describes_the_same_config():
+    from speech2text.cli import build_parser
+    from speech2text.cli.common import DEFAULT_THREADS
+    from speech2text.cli.training import train_config_values
+
+    args = build_parser().parse_args(["train", "--init-from", "run/best.pt", "--train", "a.jsonl", "--train", "b.jsonl",
+                                      "--dev", "dev.jsonl", "--out", "run2", "--epochs", "13", "--lr", "1.2e-3",
+                                      "--warmup-steps", "100", "--no-augment", "--hidden-size", "96", "max_steps=7"])
+    config = TrainConfig.from_dict(train_config_values(args))
+    assert config == TrainConfig(train_manifests=("a.jsonl", "b.jsonl"), dev_manifest="dev.jsonl", out_dir="run2",
+                                 init_from="run/best.pt", epochs=13, lr=1.2e-3, warmup_steps=100, augment=None,
+                                 model=ModelConfig(hidden_size=96), max_steps=7, threads=DEFAULT_THREADS)
