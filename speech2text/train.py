@@ -255,7 +255,7 @@ class Distributed:
         """torchrun sets RANK, WORLD_SIZE and LOCAL_RANK (and MASTER_ADDR/PORT, read by init_process_group)."""
         if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
             return cls()
-        return cls(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+        return cls(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", "0")))
 
     @property
     def enabled(self) -> bool:
@@ -351,7 +351,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         trainer_state = resumed.trainer_state
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
-        rng_states = trainer_state["rng"]
+        # Checkpoints from before distributed training held one process's RNG under these two keys.
+        rng_states = trainer_state.get("rng") or [{"torch": trainer_state["torch_rng"], "python": trainer_state["python_rng"]}]
         if run.rank < len(rng_states):  # a run resumed on more processes than it had: the new ranks keep their seeds
             torch.set_rng_state(rng_states[run.rank]["torch"])
             rng.setstate(rng_states[run.rank]["python"])

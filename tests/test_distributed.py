@@ -6,8 +6,8 @@ import sys
 
 import soundfile
 import torch
-
 from conftest import DIGITS, SHARED
+
 from speech2text.checkpoint import load_checkpoint
 from speech2text.data import BucketBatchSampler
 

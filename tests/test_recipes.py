@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
 from conftest import DIGITS, ROOT
+
 from speech2text.cli.training import CORPUS_NAMES
 from speech2text.corpora import CORPORA, ljspeech_split
 from speech2text.data import read_manifest
