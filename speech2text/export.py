@@ -53,12 +53,39 @@ def export_onnx(model: AcousticModel, path: str | Path, metadata: dict | None = 
             dynamic_axes={"features": {0: "batch", 1: "frames"}, "lengths": {0: "batch"},
                           "log_probs": {0: "batch", 1: "out_frames"}, "out_lengths": {0: "batch"}},
         )
-    if metadata is not None:
-        import onnx
+    import onnx
 
-        graph = onnx.load(str(path))
-        onnx.helper.set_model_props(graph, {METADATA_KEY: json.dumps(metadata)})
-        onnx.save(graph, str(path))
+    exported = onnx.load(str(path))
+    _store_exact_weights_as_float16(exported.graph)
+    if metadata is not None:
+        onnx.helper.set_model_props(exported, {METADATA_KEY: json.dumps(metadata)})
+    onnx.save(exported, str(path))
+
+
+def _store_exact_weights_as_float16(graph) -> None:
+    """Store each float32 weight that float16 holds exactly as float16, cast back to float32 in the graph.
+
+    A checkpoint saved in half precision (the bundled one) thus exports at half the size
+    with every value unchanged; weights float16 cannot hold exactly stay float32.
+    (onnxconverter-common's float16 converter would also run the arithmetic in float16.)
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    casts = []
+    for tensor in graph.initializer:
+        weights = numpy_helper.to_array(tensor)
+        if weights.dtype != np.float32 or weights.size < 64:
+            continue
+        half = weights.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), weights):
+            continue
+        name = tensor.name
+        tensor.CopyFrom(numpy_helper.from_array(half, f"{name}.float16"))
+        casts.append(onnx.helper.make_node("Cast", [f"{name}.float16"], [name], to=onnx.TensorProto.FLOAT))
+    for cast in reversed(casts):
+        graph.node.insert(0, cast)
 
 
 def export_torchscript(model: AcousticModel, path: str | Path) -> None:
