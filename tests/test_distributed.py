@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import soundfile
 import torch
 from conftest import DIGITS, SHARED
@@ -25,28 +26,35 @@ def digit_manifest(path):
     return rows
 
 
-def test_two_torchrun_processes_train_the_same_model_as_one(tmp_path):
+@pytest.mark.slow
+def test_two_torchrun_processes_train_the_same_model_as_one_and_resume(tmp_path):
     rows = digit_manifest(tmp_path / "digits.jsonl")
+    batches = [_batches([r["duration"] for r in rows], epoch) for epoch in (0, 1)]
     # The fixture covers the two uneven cases: a batch of odd size (the ranks get 2 and 1 utterances)
     # and a batch of one utterance (rank 1 gets none and must still join the gradient all-reduce).
-    sizes = {len(b) for epoch in (0, 1) for b in _batches([r["duration"] for r in rows], epoch)}
+    sizes = {len(batch) for epoch in batches for batch in epoch}
     assert 1 in sizes and any(size % 2 for size in sizes if size > 1)
+    steps = len(batches[0]) + len(batches[1])
+    # max_steps fixes the learning-rate schedule's length, so that a run stopped after one epoch
+    # (epochs=1) and resumed (epochs=2) follows the same schedule as one that runs straight through.
     config = {
-        "train_manifests": [str(tmp_path / "digits.jsonl")], "out_dir": "unused", "epochs": 2, "lr": 5e-3,
-        "warmup_steps": 2, "max_batch_s": MAX_BATCH_S, "augment": False, "log_every_steps": 1,
+        "train_manifests": [str(tmp_path / "digits.jsonl")], "out_dir": "unused", "epochs": 2, "max_steps": steps,
+        "lr": 5e-3, "warmup_steps": 2, "max_batch_s": MAX_BATCH_S, "augment": False, "log_every_steps": 1,
         "checkpoint_every_steps": 1000, "num_workers": 0, "threads": 1, "progress": False, "device": "cpu",
         "model": {"hidden_size": 32, "num_layers": 2, "conv_channels": 32, "dropout": 0.0},
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
     train = ["-m", "speech2text", "train", str(tmp_path / "config.json")]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     one = subprocess.run([sys.executable, *train, f"out_dir={tmp_path / 'one'}"], capture_output=True, timeout=300)
     assert one.returncode == 0, one.stderr.decode()[-2000:]
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *train,
-                          f"out_dir={tmp_path / 'two'}"], capture_output=True, timeout=300)
-    assert two.returncode == 0, two.stderr.decode()[-3000:]
+    for epochs in (1, 2):  # the first epoch, then the second resumed from last.pt by both ranks
+        two = subprocess.run([*torchrun, *train, f"out_dir={tmp_path / 'two'}", f"epochs={epochs}"],
+                             capture_output=True, timeout=300)
+        assert two.returncode == 0, two.stderr.decode()[-3000:]
+    assert f"resuming from {tmp_path / 'two' / 'last.pt'}: epoch 1, step {len(batches[0])}\n" in two.stdout.decode()
 
     single, distributed = load_checkpoint(tmp_path / "one" / "last.pt"), load_checkpoint(tmp_path / "two" / "last.pt")
-    steps = len(_batches([r["duration"] for r in rows], 0)) + len(_batches([r["duration"] for r in rows], 1))
     assert single.trainer_state["progress"]["step"] == distributed.trainer_state["progress"]["step"] == steps
     assert len(distributed.trainer_state["rng"]) == 2  # each rank's RNG, for an exact resume
     # Both runs see the same batches in the same order; only the float summation order differs
