@@ -144,8 +144,10 @@ def read_config_file(path: str | Path) -> dict:
         raise ConfigError(f"{path}: no such config file")
     try:
         if path.suffix == ".toml":
-            import tomllib
-
+            try:
+                import tomllib
+            except ImportError:  # the standard library reads TOML from Python 3.11 on
+                raise ConfigError(f"{path}: TOML configs need Python 3.11 or later; use a .json config") from None
             return tomllib.loads(path.read_text(encoding="utf-8"))
         if path.suffix == ".json":
             return json.loads(path.read_text(encoding="utf-8"))
