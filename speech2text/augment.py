@@ -1,4 +1,4 @@
-"""Training-time augmentation: speed perturbation, gain, additive noise, SpecAugment.
+"""Training-time augmentation: speed perturbation, gain, additive noise, reverberation, telephone band, SpecAugment.
 
 All of it is off at evaluation time: the trainer calls these only on training batches.
 """
@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass
 import torch
 import torchaudio
 
+from .audio import SAMPLE_RATE
+
+TELEPHONE_RATE = 8_000
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -18,6 +22,10 @@ class AugmentConfig:
     gain_db: float = 6.0
     noise_prob: float = 0.5
     snr_db: tuple[float, float] = (10.0, 40.0)
+    # Off by default; they make a model trained on clean close-talk speech meet real rooms and phones.
+    reverb_prob: float = 0.0  # convolve with a synthetic room response decaying 60 dB in rt60_s
+    rt60_s: tuple[float, float] = (0.2, 0.8)
+    telephone_prob: float = 0.0  # band-limit to a telephone's 4 kHz: down to 8 kHz and back
     freq_masks: int = 2
     freq_mask_bins: int = 15
     time_masks: int = 2
@@ -43,6 +51,12 @@ class WaveAugment:
             lengths = (lengths * 10) // orig
             samples = samples[:, : int(lengths.max())]
         batch = samples.shape[0]
+        if self.config.reverb_prob:
+            samples = self._choose(samples, self._reverberate(samples), self.config.reverb_prob)
+        if self.config.telephone_prob:
+            narrow = torchaudio.functional.resample(samples, SAMPLE_RATE, TELEPHONE_RATE)
+            narrow = torchaudio.functional.resample(narrow, TELEPHONE_RATE, SAMPLE_RATE)[:, : samples.shape[1]]
+            samples = self._choose(samples, narrow, self.config.telephone_prob)
         valid = (torch.arange(samples.shape[1])[None, :] < lengths[:, None]).to(samples.dtype)
         gain = 10 ** (torch.empty(batch, 1).uniform_(-self.config.gain_db, self.config.gain_db) / 20)
         samples = samples * gain
@@ -51,6 +65,26 @@ class WaveAugment:
         use_noise = (torch.rand(batch, 1) < self.config.noise_prob).to(samples.dtype)
         noise = torch.randn_like(samples) * torch.sqrt(power / 10 ** (snr_db / 10)) * use_noise
         return (samples + noise) * valid, lengths
+
+
+    @staticmethod
+    def _choose(samples: torch.Tensor, changed: torch.Tensor, prob: float) -> torch.Tensor:
+        """Per utterance, `changed` with probability `prob`, else `samples`."""
+        return torch.where(torch.rand(samples.shape[0], 1) < prob, changed, samples)
+
+    def _reverberate(self, samples: torch.Tensor) -> torch.Tensor:
+        """(batch, n) convolved with one synthetic room impulse response per utterance, cut to n samples.
+
+        The response is the direct sound followed by Gaussian noise under an exponential envelope
+        that falls 60 dB in RT60 seconds (the classic statistical model of a diffuse late reverb),
+        scaled to unit energy so that the level stays where it was.
+        """
+        rt60_s = torch.empty(samples.shape[0], 1).uniform_(*self.config.rt60_s)
+        t = torch.arange(int(self.config.rt60_s[1] * SAMPLE_RATE)) / SAMPLE_RATE
+        response = torch.randn(samples.shape[0], len(t)) * torch.exp(-6.9 * t / rt60_s)  # e^-6.9 = -60 dB
+        response[:, 0] = 1.0
+        response = response / response.norm(dim=1, keepdim=True)
+        return torchaudio.functional.fftconvolve(samples, response)[:, : samples.shape[1]]
 
 
 class SpecAugment(torch.nn.Module):

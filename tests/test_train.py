@@ -151,3 +151,34 @@ def test_the_flag_form_of_train_still_describes_the_same_config():
     assert config == TrainConfig(train_manifests=("a.jsonl", "b.jsonl"), dev_manifest="dev.jsonl", out_dir="run2",
                                  init_from="run/best.pt", epochs=13, lr=1.2e-3, warmup_steps=100, augment=None,
                                  model=ModelConfig(hidden_size=96), max_steps=7, threads=DEFAULT_THREADS)
+
+
+def test_telephone_band_and_reverberation_augmentation():
+    import random
+
+    import torch
+
+    from speech2text.augment import WaveAugment
+
+    t = torch.arange(32_000) / 16_000
+    tones = 0.3 * torch.sin(2 * torch.pi * 1_000 * t) + 0.3 * torch.sin(2 * torch.pi * 6_000 * t)
+    samples = torch.stack([tones, tones * (t < 1.5)])  # the second utterance is shorter: its padding stays silent
+    lengths = torch.tensor([32_000, 24_000])
+    plain = dict(speeds=(1.0,), gain_db=0.0, noise_prob=0.0)
+
+    phone, phone_lengths = WaveAugment(AugmentConfig(**plain, telephone_prob=1.0), random.Random(0))(samples, lengths)
+    spectrum_in, spectrum_out = (torch.fft.rfft(x[0]).abs() ** 2 for x in (samples, phone))
+    bins = {hz: slice(2 * hz - 20, 2 * hz + 20) for hz in (1_000, 6_000)}  # rfft bin = hz * 32,000 / 16,000
+    kept, removed = (float(spectrum_out[bins[hz]].sum() / spectrum_in[bins[hz]].sum()) for hz in (1_000, 6_000))
+    assert kept == pytest.approx(1.0, abs=0.02)  # 1 kHz passes the telephone band
+    assert removed < 1e-6  # 6 kHz is above its 4 kHz edge: at least 60 dB down
+    assert torch.equal(phone_lengths, lengths) and not phone[1, 24_000:].any()
+
+    click = torch.zeros(1, 16_000)
+    click[0, 0] = 1.0
+    room = WaveAugment(AugmentConfig(**plain, reverb_prob=1.0, rt60_s=(0.3, 0.3)), random.Random(0))
+    tail, _ = room(click, torch.tensor([16_000]))
+    energy_db = 10 * torch.log10(torch.stack([(tail[0, i : i + 1600] ** 2).sum() for i in range(0, 16_000, 1600)]))
+    # The energy falls 60 dB per 0.3 s: 20 dB per 100 ms window, within the noise of one draw.
+    assert 16 < float(energy_db[1] - energy_db[2]) < 24
+    assert float((tail**2).sum()) == pytest.approx(1.0, rel=1e-5)
