@@ -27,7 +27,7 @@ class Evaluation:
         return sum(r == h for r, h in zip(self.references, self.hypotheses)) / max(1, len(self.references))
 
     def by_subset(self, subsets: list[str]) -> dict[str, dict]:
-        """{subset: {"utterances", "wer", "cer", "exact"}} for `subsets`, one name per utterance, in first-seen order."""
+        """{subset: {"utterances", "wer", "cer", "exact"}}, `subsets` naming each utterance's; first-seen order."""
         groups: dict[str, list[int]] = {}
         for index, subset in enumerate(subsets):
             groups.setdefault(subset, []).append(index)

@@ -354,7 +354,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
         # Checkpoints from before distributed training held one process's RNG under these two keys.
-        rng_states = trainer_state.get("rng") or [{"torch": trainer_state["torch_rng"], "python": trainer_state["python_rng"]}]
+        rng_states = trainer_state.get("rng") or [
+            {"torch": trainer_state["torch_rng"], "python": trainer_state["python_rng"]}]
         if run.rank < len(rng_states):  # a run resumed on more processes than it had: the new ranks keep their seeds
             torch.set_rng_state(rng_states[run.rank]["torch"])
             rng.setstate(rng_states[run.rank]["python"])
@@ -365,7 +366,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
 
     trainable = model
     if run.enabled:
-        trainable = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        device_ids = [device] if device.type == "cuda" else None
+        trainable = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     use_amp = config.amp and device.type == "cuda"
     wave_augment = WaveAugment(config.augment, rng) if config.augment else None
     spec_augment = SpecAugment(config.augment).to(device) if config.augment else None
@@ -381,7 +383,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
             rng_states = [rng_state]
             if run.enabled:
                 rng_states = [None] * run.world_size
-                dist.all_gather_object(rng_states, {k: v.cpu() if torch.is_tensor(v) else v for k, v in rng_state.items()})
+                on_cpu = {k: v.cpu() if torch.is_tensor(v) else v for k, v in rng_state.items()}
+                dist.all_gather_object(rng_states, on_cpu)
             trainer_state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                              "rng": rng_states, "progress": dict(state)}
         if not run.is_main:

@@ -130,7 +130,8 @@ def test_train_config_file_with_overrides_through_the_cli(fsdd_manifest, tmp_pat
     assert done.returncode == 0, done.stderr[-2000:]
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert (saved["model"]["hidden_size"], saved["model"]["num_layers"], saved["model"]["conv_channels"]) == (24, 1, 16)
-    assert (saved["lr"], saved["max_steps"], saved["augment"], saved["threads"], saved["num_workers"]) == (0.001, 2, None, 1, 0)
+    assert (saved["lr"], saved["max_steps"], saved["augment"]) == (0.001, 2, None)
+    assert (saved["threads"], saved["num_workers"]) == (1, 0)
     # The run folder's config.json is itself a config; an unknown key is one line and exit status 1.
     bad = subprocess.run([sys.executable, "-m", "speech2text", "train", str(tmp_path / "run" / "config.json"),
                           "model.hiden_size=8"], capture_output=True, text=True, timeout=60)

@@ -38,7 +38,10 @@ def train_config_values(args) -> dict:
     for flag, key in TRAIN_FLAGS.items():
         if flag in args:
             value = getattr(args, flag)
-            value = [str(v) for v in value] if isinstance(value, list) else str(value) if isinstance(value, Path) else value
+            if isinstance(value, list):
+                value = [str(v) for v in value]
+            elif isinstance(value, Path):
+                value = str(value)
             set_config_value(values, key, value)
     if getattr(args, "no_augment", False):
         values["augment"] = None
@@ -56,7 +59,8 @@ def cmd_train(args) -> int:
         values = train_config_values(args)
         for key in ("train_manifests", "out_dir"):
             if key not in values:
-                error(f"no {key}: give a CONFIG file that sets it, {key}=..., or --{'train' if key[0] == 't' else 'out'}")
+                flag = "--train" if key == "train_manifests" else "--out"
+                error(f"no {key}: give a CONFIG file that sets it, {key}=..., or {flag}")
                 return EXIT_FAILED
         best = train(TrainConfig.from_dict(values))
     except (ManifestError, CheckpointError, ValueError) as e:
@@ -132,7 +136,8 @@ def cmd_evaluate(args) -> int:
         args.hypotheses.parent.mkdir(parents=True, exist_ok=True)
         with open(args.hypotheses, "w") as f:
             for row, subset, hypothesis in zip(rows, subsets, result.hypotheses):
-                f.write(json.dumps({"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}) + "\n")
+                record = {"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}
+                f.write(json.dumps(record) + "\n")
     return EXIT_OK
 
 
@@ -161,7 +166,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--max-steps", type=positive_int)
     p.add_argument("--lr", type=float, help="peak learning rate, default 2e-3")
     p.add_argument("--warmup-steps", type=positive_int, help="default 300")
-    p.add_argument("--batch-seconds", type=float, help="padded audio seconds per batch, all processes together; default 160")
+    p.add_argument("--batch-seconds", type=float,
+                   help="padded audio seconds per batch, all processes together; default 160")
     p.add_argument("--rnn-type", choices=["lstm", "gru", "rnn"])
     p.add_argument("--hidden-size", type=positive_int, help="default 192")
     p.add_argument("--num-layers", type=positive_int, help="default 3")
