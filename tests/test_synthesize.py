@@ -11,7 +11,9 @@ import soundfile
 
 from speech2text.grammar import Grammar, GrammarError, assistant_sentences
 from speech2text.synthesis import (
+    REALISM_PAD_S,
     SAMPLE_RATE,
+    SECONDS_PER_CHAR,
     apply_realism,
     available_engines,
     plan_corpus,
@@ -86,7 +88,7 @@ def test_plan_keeps_held_out_voices_and_sentences_apart(tmp_path):
 
 def test_plan_by_hours_reaches_the_target(tmp_path):
     plan = plan_corpus(["a short sentence to say"] * 3 + ["another one"], tmp_path, hours=0.5, engines=["espeak-ng"])
-    planned_s = sum(0.072 * len(job["text"]) + 1.0 for job in plan["train"])
+    planned_s = sum(SECONDS_PER_CHAR * len(job["text"]) + REALISM_PAD_S for job in plan["train"])
     assert 1800 <= planned_s < 1800 + 3
 
 

@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    args.out = args.out.resolve()  # manifests hold absolute paths
     rng = random.Random(args.seed)
     # Tempo and pitch are sox effects of the synthesis step; here the trainer's speed perturbation does that.
     config = RealismConfig(tempo=(1.0, 1.0), pitch_cents=(0.0, 0.0))
