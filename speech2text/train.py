@@ -18,6 +18,7 @@ Only rank 0 evaluates and writes files; every rank resumes from `last.pt`.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import math
 import os
@@ -294,7 +295,9 @@ def train(config: TrainConfig) -> Path:
     if run.enabled:
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # The other ranks wait in a collective while rank 0 scores the dev set on its CPU, which for a
+        # large dev set can outlast the default timeout (10 minutes for NCCL).
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=datetime.timedelta(hours=2))
     try:
         return _train(config, run, device)
     finally:
