@@ -187,3 +187,20 @@ def test_telephone_band_and_reverberation_augmentation():
     # The energy falls 60 dB per 0.3 s: 20 dB per 100 ms window, within the noise of one draw.
     assert 16 < float(energy_db[1] - energy_db[2]) < 24
     assert float((tail**2).sum()) == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train"], "no train_manifests: give a CONFIG file that sets it, train_manifests=..., or --train"),
+    (["train", "missing.toml"], "missing.toml: no such config file"),
+    (["train", "--train", "a.jsonl", "--out", "run", "--device", "cuda"], "device cuda: no CUDA device is available here"),
+    (["train", "--train", "a.jsonl", "--out", "run", "lr=1", "epochs"], "expected KEY=VALUE, not 'epochs'"),
+    (["train", "--train", "a.jsonl", "--out", "run", "patience=0"], "patience must be at least 1, not 0"),
+])
+def test_train_user_errors_are_one_line(argv, message, capsys, monkeypatch):
+    import torch
+
+    from speech2text.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(argv) == 1
+    assert capsys.readouterr().err == f"speech2text: error: {message}\n"
