@@ -192,7 +192,8 @@ def test_telephone_band_and_reverberation_augmentation():
 @pytest.mark.parametrize("argv, message", [
     (["train"], "no train_manifests: give a CONFIG file that sets it, train_manifests=..., or --train"),
     (["train", "missing.toml"], "missing.toml: no such config file"),
-    (["train", "--train", "a.jsonl", "--out", "run", "--device", "cuda"], "device cuda: no CUDA device is available here"),
+    (["train", "--train", "a.jsonl", "--out", "run", "--device", "cuda"],
+     "device cuda: no CUDA device is available here"),
     (["train", "--train", "a.jsonl", "--out", "run", "lr=1", "epochs"], "expected KEY=VALUE, not 'epochs'"),
     (["train", "--train", "a.jsonl", "--out", "run", "patience=0"], "patience must be at least 1, not 0"),
 ])
