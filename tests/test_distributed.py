@@ -78,3 +78,15 @@ def _batches(durations, epoch):
     sampler = BucketBatchSampler(durations, MAX_BATCH_S, sorta_grad=True)
     sampler.set_epoch(epoch)
     return sampler.batches()
+
+
+def test_each_batch_is_split_between_the_ranks_exactly_once():
+    durations = [0.3 + 0.07 * (i % 13) for i in range(101)]
+    whole = BucketBatchSampler(durations, 4.0, seed=3)
+    shards = [BucketBatchSampler(durations, 4.0, seed=3, rank=rank, world_size=3) for rank in range(3)]
+    for epoch, skip in ((0, 0), (1, 5)):
+        for sampler in (whole, *shards):
+            sampler.set_epoch(epoch, skip_batches=skip)
+        for batch, *parts in zip(whole, *shards, strict=True):
+            assert sorted(index for part in parts for index in part) == sorted(batch)
+            assert max(map(len, parts)) - min(map(len, parts)) <= 1  # balanced: no rank waits on a bigger share

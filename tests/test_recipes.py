@@ -184,3 +184,15 @@ def test_a_missing_or_wrong_source_is_one_line(corpus, tmp_path, capsys):
         message = capsys.readouterr().err
         assert message.startswith(f"speech2text: error: {source}")
         assert len(message.splitlines()) == 1
+
+
+def test_scores_per_subset():
+    from speech2text.evaluate import Evaluation
+
+    result = Evaluation(wer=0.0, cer=0.0, rtf=0.0, audio_s=1.0, references=["one two", "three", "four", "five six"],
+                        hypotheses=["one two", "tree", "four", "five"])
+    assert result.exact == 0.5
+    assert result.by_subset(["dev", "test", "dev", "test"]) == {
+        "dev": {"utterances": 2, "wer": 0.0, "cer": 0.0, "exact": 1.0},
+        "test": {"utterances": 2, "wer": 2 / 3, "cer": 5 / 13, "exact": 0.0},
+    }
