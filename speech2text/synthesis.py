@@ -392,7 +392,11 @@ class SplitReport:
 
 
 def synthesize_corpus(splits: dict[str, list[dict]], out: Path, workers: int = 2, progress: bool = True) -> dict[str, SplitReport]:
-    """Speak every planned job in parallel; write OUT/SPLIT.jsonl and OUT/summary.json."""
+    """Speak every planned job in parallel; write OUT/SPLIT.jsonl, OUT/summary.json and OUT/vocabulary.txt.
+
+    vocabulary.txt lists every word of the corpus, one per line: for a command set it is the
+    closed vocabulary that `speech2text transcribe --words` takes.
+    """
     from tqdm import tqdm
 
     reports = {}
@@ -417,6 +421,8 @@ def synthesize_corpus(splits: dict[str, list[dict]], out: Path, workers: int = 2
             per_voice[_voice_key(row["voice"])] += row["duration"] / 3600
         reports[name] = SplitReport(len(rows), sum(r["duration"] for r in rows) / 3600, failed,
                                     dict(sorted(per_voice.items())), time.perf_counter() - started)
+    words = sorted({word for jobs in splits.values() for job in jobs for word in job["text"].split()})
+    (out / "vocabulary.txt").write_text("\n".join(words) + "\n")
     summary = {name: {**vars(r), "failed": dict(r.failed)} for name, r in reports.items()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return reports

@@ -208,8 +208,8 @@ def test_custom_vocabulary_flow_from_grammar_to_a_recognized_held_out_voice(tmp_
                  "--max-steps", "200", "--lr", "5e-4", "--warmup-steps", "20", "--batch-seconds", "40",
                  "--checkpoint-every", "100", timeout=1200)
     assert result.returncode == 0, result.stderr
-    vocabulary = tmp_path / "words.txt"
-    vocabulary.write_text("turn on off check the kitchen bedroom garage hallway lights fan heater blinds\n")
+    vocabulary = corpus / "vocabulary.txt"
+    assert vocabulary.read_text().split() == sorted("turn on off check the kitchen bedroom garage hallway lights fan heater blinds".split())
     held = [json.loads(line) for line in (corpus / "heldout.jsonl").read_text().splitlines()]
     result = run("transcribe", "--model", tmp_path / "run" / "best.pt", "--words", vocabulary, "--format", "jsonl",
                  *[row["audio"] for row in held])

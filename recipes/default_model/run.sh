@@ -31,12 +31,12 @@ run_stage() {  # run_stage N NAME COMMAND...
 
 # 1. Real speech: FSDD speakers theo and yweweler held out whole; LJ Speech's last 35 utterances held out.
 run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W
-# 2. Synthetic speech: public-domain sentences plus the voice-assistant grammar, spoken by espeak-ng and
-# flite voices through the realism pass. flite slt (the only female recorded voice) is held out and
-# reads 300 sentences of its own; LJ Speech sentences are never spoken. festival is left out: it is the
-# slowest engine, and its kal and slt voices are the flite speakers again.
+# 2. Synthetic speech: public-domain sentences plus the voice-assistant grammar, spoken by espeak-ng,
+# flite and festival voices through the realism pass. slt (flite's slt and festival's slt HTS voice, the
+# only female recorded speaker) is held out and reads 300 sentences of its own; LJ Speech sentences are
+# never spoken.
 run_stage 2 synthesize $S2T synthesize --queries --text ../shared/data/text/*.txt --hours ${HOURS:-10} \
-  --holdout-voices slt --heldout-sentences 300 --dev-sentences 200 --engines espeak-ng,flite \
+  --holdout-voices slt --heldout-sentences 300 --dev-sentences 200 \
   --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_test.jsonl --workers $WORKERS --out $W/synth
 # 3. The real training speech again, three times, in simulated rooms, noise and channels.
 run_stage 3 augment-real $PY recipes/default_model/augment_real.py $W/ljspeech_train.jsonl $W/fsdd_train.jsonl \
