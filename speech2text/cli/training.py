@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
@@ -66,7 +67,8 @@ def cmd_train(args) -> int:
     except (ManifestError, CheckpointError, ValueError) as e:
         error(str(e))
         return EXIT_FAILED
-    print(f"best model: {best}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, once
+        print(f"best model: {best}")
     return EXIT_OK
 
 
