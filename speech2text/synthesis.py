@@ -44,16 +44,67 @@ from .data import write_manifest
 
 SAMPLE_RATE = 16000
 
-ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
+ESPEAK_ACCENTS = (
+    "en-us",
+    "en-gb",
+    "en-gb-scotland",
+    "en-gb-x-gbclan",
+    "en-gb-x-rp",
+    "en-gb-x-gbcwmd",
+    "en-029",
+    "en-us-nyc",
+)
 ESPEAK_VARIANTS = (
-    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3",
-    "klatt4", "Alex", "Alicia", "Andy", "Annie", "adam", "anika", "aunty", "belinda", "benjamin", "caleb", "david",
-    "edward", "grandma", "grandpa", "linda", "max", "michel", "paul", "robert", "steph", "travis", "victor", "whisperf",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "m5",
+    "m6",
+    "m7",
+    "m8",
+    "f1",
+    "f2",
+    "f3",
+    "f4",
+    "f5",
+    "klatt",
+    "klatt2",
+    "klatt3",
+    "klatt4",
+    "Alex",
+    "Alicia",
+    "Andy",
+    "Annie",
+    "adam",
+    "anika",
+    "aunty",
+    "belinda",
+    "benjamin",
+    "caleb",
+    "david",
+    "edward",
+    "grandma",
+    "grandpa",
+    "linda",
+    "max",
+    "michel",
+    "paul",
+    "robert",
+    "steph",
+    "travis",
+    "victor",
+    "whisperf",
 )
 # (engine, voice, recorded speaker)
 RECORDED_VOICES = (
-    ("flite", "kal16", "kal"), ("flite", "awb", "awb"), ("flite", "rms", "rms"), ("flite", "slt", "slt"),
-    ("festival", "kal_diphone", "kal"), ("festival", "ked_diphone", "ked"), ("festival", "cmu_us_slt_arctic_hts", "slt"),
+    ("flite", "kal16", "kal"),
+    ("flite", "awb", "awb"),
+    ("flite", "rms", "rms"),
+    ("flite", "slt", "slt"),
+    ("festival", "kal_diphone", "kal"),
+    ("festival", "ked_diphone", "ked"),
+    ("festival", "cmu_us_slt_arctic_hts", "slt"),
 )
 FESTIVAL_BATCH = 24  # sentences per festival process
 ROOMS = 64  # simulated rooms in the bank; each worker builds those it meets once
@@ -91,8 +142,11 @@ def voice_catalog(engines: list[str]) -> list[dict]:
     """Every base voice of the installed engines, as {engine, voice, speaker}."""
     voices = [{"engine": e, "voice": v, "speaker": s} for e, v, s in RECORDED_VOICES if e in engines]
     if "espeak-ng" in engines:
-        voices += [{"engine": "espeak-ng", "voice": f"{a}+{v}", "speaker": f"espeak:{v}"}
-                   for a in ESPEAK_ACCENTS for v in ESPEAK_VARIANTS]
+        voices += [
+            {"engine": "espeak-ng", "voice": f"{a}+{v}", "speaker": f"espeak:{v}"}
+            for a in ESPEAK_ACCENTS
+            for v in ESPEAK_VARIANTS
+        ]
     return voices
 
 
@@ -184,10 +238,14 @@ def plan_corpus(
             for _ in range(copies):
                 splits["train"].append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
     if dev_text:
-        splits["dev"] = [{"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)} for text in dev_text]
+        splits["dev"] = [
+            {"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)} for text in dev_text
+        ]
     if held_text:
-        splits["heldout"] = [{"text": text, "voice": _with_settings(rng.choice(held_voices), rng) | {"stretch": 1.0},
-                              "realism": {}} for text in held_text]
+        splits["heldout"] = [
+            {"text": text, "voice": _with_settings(rng.choice(held_voices), rng) | {"stretch": 1.0}, "realism": {}}
+            for text in held_text
+        ]
     for name, jobs in splits.items():
         for i, job in enumerate(jobs):
             job["audio"] = str(out / "audio" / name / f"{i // 1000:03d}" / f"{name}-{i:06d}.flac")
@@ -200,8 +258,29 @@ def plan_corpus(
 def _engine_command(job: dict, raw: Path) -> list[str]:
     voice = job["voice"]
     if voice["engine"] == "espeak-ng":
-        return ["espeak-ng", "-v", voice["voice"], "-p", str(voice["pitch"]), "-s", str(voice["rate"]), "-w", str(raw), job["text"]]
-    return ["flite", "-voice", voice["voice"], "--setf", f"duration_stretch={voice['stretch']}", "-t", job["text"], "-o", str(raw)]
+        return [
+            "espeak-ng",
+            "-v",
+            voice["voice"],
+            "-p",
+            str(voice["pitch"]),
+            "-s",
+            str(voice["rate"]),
+            "-w",
+            str(raw),
+            job["text"],
+        ]
+    return [
+        "flite",
+        "-voice",
+        voice["voice"],
+        "--setf",
+        f"duration_stretch={voice['stretch']}",
+        "-t",
+        job["text"],
+        "-o",
+        str(raw),
+    ]
 
 
 def _festival_batch(jobs: list[dict], tmp: Path) -> list[Path]:
@@ -239,8 +318,11 @@ def _to_16k(raw: Path, realism: dict, tmp: Path) -> np.ndarray:
         effects += ["tempo", "-s", str(realism["tempo"])]
     if realism.get("pitch_cents"):
         effects += ["pitch", str(realism["pitch_cents"])]
-    subprocess.run(["sox", "-G", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(out), *effects],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["sox", "-G", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(out), *effects],
+        check=True,
+        capture_output=True,
+    )
     samples, _ = soundfile.read(out, dtype="float32")
     return samples
 
@@ -255,8 +337,9 @@ def room_impulse_response(index: int) -> np.ndarray:
     rt60 = rng.uniform(*RealismConfig.rt60_s)
     absorption, max_order = pyroomacoustics.inverse_sabine(rt60, dims)
     # A capped reflection order keeps a room under 0.1 s to build; the late tail it drops is quiet.
-    room = pyroomacoustics.ShoeBox(dims, fs=SAMPLE_RATE, materials=pyroomacoustics.Material(absorption),
-                                   max_order=min(max_order, 12))
+    room = pyroomacoustics.ShoeBox(
+        dims, fs=SAMPLE_RATE, materials=pyroomacoustics.Material(absorption), max_order=min(max_order, 12)
+    )
     margin = 0.5
     room.add_source(rng.uniform(margin, dims - margin))
     room.add_microphone(rng.uniform(margin, dims - margin))
@@ -269,7 +352,9 @@ def _noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
     if kind == "hum":
         t = np.arange(n) / SAMPLE_RATE
         base = rng.choice([50.0, 60.0])
-        return sum(np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 6)) + 0.1 * rng.standard_normal(n)
+        return sum(
+            np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 6)
+        ) + 0.1 * rng.standard_normal(n)
     white = rng.standard_normal(n)
     if kind == "white":
         return white
@@ -341,8 +426,13 @@ def _finish(job: dict, raw: Path, tmp: Path) -> dict:
 
 def _row(job: dict) -> dict:
     info = soundfile.info(job["audio"])
-    return {"audio": job["audio"], "text": job["text"], "duration": round(info.frames / info.samplerate, 3),
-            "voice": job["voice"], "realism": job["realism"]}
+    return {
+        "audio": job["audio"],
+        "text": job["text"],
+        "duration": round(info.frames / info.samplerate, 3),
+        "voice": job["voice"],
+        "realism": job["realism"],
+    }
 
 
 def synthesize_unit(jobs: list[dict]) -> list[dict]:
@@ -373,7 +463,9 @@ def _units(jobs: list[dict]) -> list[list[dict]]:
     by_voice = defaultdict(list)
     for job in festival:
         by_voice[job["voice"]["voice"]].append(job)
-    batches = [group[i : i + FESTIVAL_BATCH] for group in by_voice.values() for i in range(0, len(group), FESTIVAL_BATCH)]
+    batches = [
+        group[i : i + FESTIVAL_BATCH] for group in by_voice.values() for i in range(0, len(group), FESTIVAL_BATCH)
+    ]
     # Festival batches first: they are the longest units, so the pool ends evenly.
     return batches + others
 
@@ -391,7 +483,9 @@ class SplitReport:
     wall_s: float
 
 
-def synthesize_corpus(splits: dict[str, list[dict]], out: Path, workers: int = 2, progress: bool = True) -> dict[str, SplitReport]:
+def synthesize_corpus(
+    splits: dict[str, list[dict]], out: Path, workers: int = 2, progress: bool = True
+) -> dict[str, SplitReport]:
     """Speak every planned job in parallel; write OUT/SPLIT.jsonl, OUT/summary.json and OUT/vocabulary.txt.
 
     vocabulary.txt lists every word of the corpus, one per line: for a command set it is the
@@ -404,7 +498,10 @@ def synthesize_corpus(splits: dict[str, list[dict]], out: Path, workers: int = 2
         started = time.perf_counter()
         units = _units(jobs)
         rows, failed = [], Counter()
-        with Pool(workers) as pool, tqdm(total=len(jobs), desc=f"synthesize {name}", unit="utt", disable=not progress) as bar:
+        with (
+            Pool(workers) as pool,
+            tqdm(total=len(jobs), desc=f"synthesize {name}", unit="utt", disable=not progress) as bar,
+        ):
             for results in pool.imap_unordered(synthesize_unit, units):
                 for result in results:
                     if "failed" in result:
@@ -419,8 +516,13 @@ def synthesize_corpus(splits: dict[str, list[dict]], out: Path, workers: int = 2
         per_voice = defaultdict(float)
         for row in rows:
             per_voice[_voice_key(row["voice"])] += row["duration"] / 3600
-        reports[name] = SplitReport(len(rows), sum(r["duration"] for r in rows) / 3600, failed,
-                                    dict(sorted(per_voice.items())), time.perf_counter() - started)
+        reports[name] = SplitReport(
+            len(rows),
+            sum(r["duration"] for r in rows) / 3600,
+            failed,
+            dict(sorted(per_voice.items())),
+            time.perf_counter() - started,
+        )
     words = sorted({word for jobs in splits.values() for job in jobs for word in job["text"].split()})
     (out / "vocabulary.txt").write_text("\n".join(words) + "\n")
     summary = {name: {**vars(r), "failed": dict(r.failed)} for name, r in reports.items()}

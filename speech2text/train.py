@@ -41,7 +41,7 @@ from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
 from .model import AcousticModel, ModelConfig
 from .text import Vocabulary
-from .transcribe import Transcriber
+from .transcribe import Transcriber, resolve_model
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -68,7 +68,7 @@ class TrainConfig:
     checkpoint_every_steps: int = 200
     log_every_steps: int = 20
     normalizer_utterances: int = 300
-    init_from: str | None = None  # fine-tune: start from this checkpoint's weights and normalizer
+    init_from: str | None = None  # fine-tune: start from this checkpoint (or bundled model name)
     patience: int | None = None  # stop after this many dev evaluations without a better (WER, CER)
     device: str = "auto"  # auto: CUDA when there is one
     amp: bool = True  # bfloat16 autocast on CUDA; CPU always trains in float32
@@ -330,7 +330,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
 
     # The same seed on every rank gives every rank the same initial weights (DDP would broadcast rank 0's anyway).
     torch.manual_seed(config.seed)
-    initial = load_checkpoint(config.init_from) if config.init_from else None
+    initial = load_checkpoint(resolve_model(config.init_from)) if config.init_from else None
     model = AcousticModel(initial.model.config if initial else config.model)
     if initial:
         model.load_state_dict(initial.model.state_dict())

@@ -22,22 +22,33 @@ from speech2text.synthesis import (
 from speech2text.text import LETTERS
 
 ROOT = Path(__file__).resolve().parents[1]
-PRETRAINED = ROOT / "speech2text" / "pretrained" / "en-small.pt"
 
 
 def run(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "speech2text", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "speech2text", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def test_grammar_expands_rules_choices_and_options_exactly():
     grammar = Grammar("$room = kitchen | living room\n[please] turn (on | off) the $room lights\nstop")
-    assert sorted(grammar.sentences()) == sorted([
-        "please turn on the kitchen lights", "please turn off the kitchen lights",
-        "please turn on the living room lights", "please turn off the living room lights",
-        "turn on the kitchen lights", "turn off the kitchen lights",
-        "turn on the living room lights", "turn off the living room lights", "stop",
-    ])
+    assert sorted(grammar.sentences()) == sorted(
+        [
+            "please turn on the kitchen lights",
+            "please turn off the kitchen lights",
+            "please turn on the living room lights",
+            "please turn off the living room lights",
+            "turn on the kitchen lights",
+            "turn off the kitchen lights",
+            "turn on the living room lights",
+            "turn off the living room lights",
+            "stop",
+        ]
+    )
 
 
 def test_grammar_sentences_pass_through_the_normalizer():
@@ -47,12 +58,15 @@ def test_grammar_sentences_pass_through_the_normalizer():
     ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("turn on the $lamp", "$lamp is used but never defined"),
-    ("$a = x $a\nsay $a", "$a refers to itself"),
-    ("turn (on | off the lights", "expected ')'"),
-    ("$a = x | y", "no sentence templates"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("turn on the $lamp", "$lamp is used but never defined"),
+        ("$a = x $a\nsay $a", "$a refers to itself"),
+        ("turn (on | off the lights", "expected ')'"),
+        ("$a = x | y", "no sentence templates"),
+    ],
+)
 def test_grammar_errors_name_the_problem(text, message):
     with pytest.raises(GrammarError, match=message.replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")):
         Grammar(text)
@@ -72,7 +86,9 @@ def test_big_templates_are_sampled_and_the_assistant_grammar_is_large():
 def test_plan_keeps_held_out_voices_and_sentences_apart(tmp_path):
     sentences = [f"sentence number {i}" for i in range(300)]
     engines = ["espeak-ng", "flite", "festival"]
-    options = dict(copies=2, holdout_voices={"slt", "ked"}, heldout_sentences=40, dev_sentences=30, engines=engines, seed=3)
+    options = dict(
+        copies=2, holdout_voices={"slt", "ked"}, heldout_sentences=40, dev_sentences=30, engines=engines, seed=3
+    )
     plan = plan_corpus(sentences, tmp_path, **options)
     assert plan == plan_corpus(sentences, tmp_path, **options)
     train, dev, held = plan["train"], plan["dev"], plan["heldout"]
@@ -93,8 +109,18 @@ def test_plan_by_hours_reaches_the_target(tmp_path):
 
 
 def _realism(**changes) -> dict:
-    base = {"tempo": 1.0, "pitch_cents": 0, "rir": None, "snr_db": None, "noise": "white", "channel": "clean",
-            "gain_db": 0.0, "lead_s": 0.5, "trail_s": 0.25, "seed": 7}
+    base = {
+        "tempo": 1.0,
+        "pitch_cents": 0,
+        "rir": None,
+        "snr_db": None,
+        "noise": "white",
+        "channel": "clean",
+        "gain_db": 0.0,
+        "lead_s": 0.5,
+        "trail_s": 0.25,
+        "seed": 7,
+    }
     return base | changes
 
 
@@ -142,8 +168,12 @@ def test_all_three_engines_are_installed():
 
 def test_failed_and_implausible_syntheses_are_counted_not_fatal(tmp_path):
     def job(name, text, voice="kal_diphone", engine="festival"):
-        return {"text": text, "voice": {"engine": engine, "voice": voice, "speaker": "kal", "stretch": 1.0},
-                "realism": {}, "audio": str(tmp_path / f"{name}.flac")}
+        return {
+            "text": text,
+            "voice": {"engine": engine, "voice": voice, "speaker": "kal", "stretch": 1.0},
+            "realism": {},
+            "audio": str(tmp_path / f"{name}.flac"),
+        }
 
     # A voice festival does not know stops its batch script; the jobs after it still get spoken.
     results = synthesize_unit([job("a", "good morning"), job("b", "good night", voice="nosuch"), job("c", "thank you")])
@@ -160,8 +190,21 @@ def test_synthesize_command_makes_a_resumable_multi_voice_corpus(tmp_path):
     grammar = tmp_path / "home.txt"
     grammar.write_text("$room = kitchen | bedroom | garage\n(turn | switch) (on | off) the $room (lights | fan)\n")
     out = tmp_path / "corpus"
-    args = ["synthesize", "--grammar", grammar, "--out", out, "--copies", "2", "--holdout-voices", "slt",
-            "--heldout-sentences", "4", "--workers", "2"]
+    args = [
+        "synthesize",
+        "--grammar",
+        grammar,
+        "--out",
+        out,
+        "--copies",
+        "2",
+        "--holdout-voices",
+        "slt",
+        "--heldout-sentences",
+        "4",
+        "--workers",
+        "2",
+    ]
     result = run(*args)
     assert result.returncode == 0, result.stderr
     train = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
@@ -183,9 +226,11 @@ def test_synthesize_command_makes_a_resumable_multi_voice_corpus(tmp_path):
 
 
 def test_synthesize_user_errors_are_one_line(tmp_path):
-    for args in (["--out", tmp_path],
-                 ["--grammar", tmp_path / "missing.txt", "--out", tmp_path],
-                 ["--queries", "--engines", "espeak-ng,nonesuch", "--out", tmp_path]):
+    for args in (
+        ["--out", tmp_path],
+        ["--grammar", tmp_path / "missing.txt", "--out", tmp_path],
+        ["--queries", "--engines", "espeak-ng,nonesuch", "--out", tmp_path],
+    ):
         result = run("synthesize", *args)
         assert result.returncode in (1, 2), args
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -201,18 +246,58 @@ def test_custom_vocabulary_flow_from_grammar_to_a_recognized_held_out_voice(tmp_
         "(turn on | turn off | check) the $room $thing\n"
     )
     corpus = tmp_path / "corpus"
-    result = run("synthesize", "--grammar", grammar, "--out", corpus, "--copies", "3", "--holdout-voices", "slt",
-                 "--heldout-sentences", "6", "--workers", "2")
+    result = run(
+        "synthesize",
+        "--grammar",
+        grammar,
+        "--out",
+        corpus,
+        "--copies",
+        "3",
+        "--holdout-voices",
+        "slt",
+        "--heldout-sentences",
+        "6",
+        "--workers",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
-    result = run("train", "--init-from", PRETRAINED, "--train", corpus / "train.jsonl", "--out", tmp_path / "run",
-                 "--max-steps", "200", "--lr", "5e-4", "--warmup-steps", "20", "--batch-seconds", "40",
-                 "--checkpoint-every", "100", timeout=1200)
+    result = run(
+        "train",
+        "--init-from",
+        "en-small",
+        "--train",
+        corpus / "train.jsonl",
+        "--out",
+        tmp_path / "run",
+        "--max-steps",
+        "200",
+        "--lr",
+        "5e-4",
+        "--warmup-steps",
+        "20",
+        "--batch-seconds",
+        "40",
+        "--checkpoint-every",
+        "100",
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stderr
     vocabulary = corpus / "vocabulary.txt"
-    assert vocabulary.read_text().split() == sorted("turn on off check the kitchen bedroom garage hallway lights fan heater blinds".split())
+    assert vocabulary.read_text().split() == sorted(
+        "turn on off check the kitchen bedroom garage hallway lights fan heater blinds".split()
+    )
     held = [json.loads(line) for line in (corpus / "heldout.jsonl").read_text().splitlines()]
-    result = run("transcribe", "--model", tmp_path / "run" / "best.pt", "--words", vocabulary, "--format", "jsonl",
-                 *[row["audio"] for row in held])
+    result = run(
+        "transcribe",
+        "--model",
+        tmp_path / "run" / "best.pt",
+        "--words",
+        vocabulary,
+        "--format",
+        "jsonl",
+        *[row["audio"] for row in held],
+    )
     assert result.returncode == 0, result.stderr
     hypotheses = [json.loads(line)["text"] for line in result.stdout.splitlines()]
     correct = sum(h == row["text"] for h, row in zip(hypotheses, held))

@@ -35,8 +35,13 @@ def augment(job: tuple[dict, str, dict]) -> dict:
         soundfile.write(partial, apply_realism(load_audio(row["audio"]), realism), SAMPLE_RATE, subtype="PCM_16")
         partial.rename(out)
     info = soundfile.info(audio)
-    return {**row, "audio": audio, "duration": round(info.frames / info.samplerate, 3), "realism": realism,
-            "source": row["audio"]}
+    return {
+        **row,
+        "audio": audio,
+        "duration": round(info.frames / info.samplerate, 3),
+        "realism": realism,
+        "source": row["audio"],
+    }
 
 
 def main() -> None:
@@ -53,8 +58,11 @@ def main() -> None:
     config = RealismConfig(tempo=(1.0, 1.0), pitch_cents=(0.0, 0.0))
     for manifest in args.manifests:
         rows = read_manifest(manifest)
-        jobs = [(row, str(args.out / manifest.stem / f"{Path(row['audio']).stem}-{copy}.flac"), random_realism(config, rng))
-                for row in rows for copy in range(args.copies)]
+        jobs = [
+            (row, str(args.out / manifest.stem / f"{Path(row['audio']).stem}-{copy}.flac"), random_realism(config, rng))
+            for row in rows
+            for copy in range(args.copies)
+        ]
         with Pool(args.workers) as pool:
             done = list(tqdm(pool.imap(augment, jobs, chunksize=8), total=len(jobs), desc=manifest.stem))
         write_manifest(args.out / f"{manifest.stem}.jsonl", done)

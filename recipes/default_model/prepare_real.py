@@ -62,7 +62,9 @@ def main() -> None:
     for name, rows in splits.items():
         write_manifest(args.out / f"{name}.jsonl", rows)
         speakers = sorted({r["speaker"] for r in rows})
-        print(f"{name}: {len(rows)} utterances, {sum(r['duration'] for r in rows) / 3600:.2f} h, speakers {', '.join(speakers)}")
+        print(
+            f"{name}: {len(rows)} utterances, {sum(r['duration'] for r in rows) / 3600:.2f} h, speakers {', '.join(speakers)}"
+        )
 
 
 if __name__ == "__main__":

@@ -59,17 +59,29 @@ def cmd_synthesize(args) -> int:
         sentences = collect_sentences(args)
         out = args.out.resolve()
         splits = plan_corpus(
-            sentences, out, hours=args.hours, copies=args.copies, holdout_voices=_words(args.holdout_voices or ""),
-            heldout_sentences=args.heldout_sentences, dev_sentences=args.dev_sentences, engines=engines,
-            realism=None if args.no_realism else RealismConfig(), seed=args.seed,
+            sentences,
+            out,
+            hours=args.hours,
+            copies=args.copies,
+            holdout_voices=_words(args.holdout_voices or ""),
+            heldout_sentences=args.heldout_sentences,
+            dev_sentences=args.dev_sentences,
+            engines=engines,
+            realism=None if args.no_realism else RealismConfig(),
+            seed=args.seed,
         )
         if args.splits:
             unknown = _words(args.splits) - set(splits)
             if unknown:
-                raise SynthesisError(f"--splits: no split named {', '.join(sorted(unknown))} (planned: {', '.join(splits)})")
+                raise SynthesisError(
+                    f"--splits: no split named {', '.join(sorted(unknown))} (planned: {', '.join(splits)})"
+                )
             splits = {name: jobs for name, jobs in splits.items() if name in _words(args.splits)}
-        print(f"{len(sentences):,} distinct sentences; planned " +
-              ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()), file=sys.stderr)
+        print(
+            f"{len(sentences):,} distinct sentences; planned "
+            + ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()),
+            file=sys.stderr,
+        )
         reports = synthesize_corpus(splits, out, workers=args.workers)
     except (GrammarError, ManifestError, SynthesisError) as e:
         error(str(e))
@@ -79,8 +91,10 @@ def cmd_synthesize(args) -> int:
         return EXIT_FAILED
     for name, report in reports.items():
         failed = ", ".join(f"{n} {reason}" for reason, n in report.failed.items()) or "none"
-        print(f"{name}: {report.utterances:,} utterances, {report.hours:.2f} h in {report.wall_s / 60:.1f} min "
-              f"({report.hours * 3600 / report.wall_s:.0f} audio s per s), failed: {failed} -> {out / name}.jsonl")
+        print(
+            f"{name}: {report.utterances:,} utterances, {report.hours:.2f} h in {report.wall_s / 60:.1f} min "
+            f"({report.hours * 3600 / report.wall_s:.0f} audio s per s), failed: {failed} -> {out / name}.jsonl"
+        )
         by_voice = sorted(report.hours_per_voice.items(), key=lambda item: -item[1])
         shown = ", ".join(f"{voice} {hours:.2f} h" for voice, hours in by_voice[:8])
         print(f"  hours per voice ({len(by_voice)} voices): {shown}{', ...' if len(by_voice) > 8 else ''}")
@@ -89,20 +103,53 @@ def cmd_synthesize(args) -> int:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("synthesize", help="make a multi-voice training corpus from text (espeak-ng, flite, festival)")
-    p.add_argument("--out", type=Path, required=True, help="corpus folder: audio/, train.jsonl, dev.jsonl, heldout.jsonl, summary.json")
-    p.add_argument("--text", nargs="+", action="extend", default=[], metavar="FILE", help="plain text: one sentence per line or prose")
-    p.add_argument("--grammar", nargs="+", action="extend", default=[], metavar="FILE",
-                   help="sentence templates: '$room = kitchen | bedroom' rules, '[please] turn (on | off) the $room lights'")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="corpus folder: audio/, train.jsonl, dev.jsonl, heldout.jsonl, summary.json",
+    )
+    p.add_argument(
+        "--text",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="plain text: one sentence per line or prose",
+    )
+    p.add_argument(
+        "--grammar",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="sentence templates: '$room = kitchen | bedroom' rules, '[please] turn (on | off) the $room lights'",
+    )
     p.add_argument("--queries", action="store_true", help="add the built-in voice-assistant grammar (~23k sentences)")
-    p.add_argument("--hours", type=float, help="plan this many hours of training audio, cycling the sentences with new voices")
+    p.add_argument(
+        "--hours", type=float, help="plan this many hours of training audio, cycling the sentences with new voices"
+    )
     p.add_argument("--copies", type=positive_int, default=1, help="voices per sentence when --hours is not given")
-    p.add_argument("--holdout-voices", metavar="NAMES",
-                   help="speakers or voices kept out of training, e.g. 'slt,ked'; they speak only held-out sentences")
+    p.add_argument(
+        "--holdout-voices",
+        metavar="NAMES",
+        help="speakers or voices kept out of training, e.g. 'slt,ked'; they speak only held-out sentences",
+    )
     p.add_argument("--heldout-sentences", type=int, default=200, help="sentences reserved for the held-out voices")
-    p.add_argument("--dev-sentences", type=int, default=0,
-                   help="sentences kept out of training and spoken by training voices: dev.jsonl")
-    p.add_argument("--exclude", action="append", default=[], type=Path, metavar="MANIFEST",
-                   help="never speak a sentence of this (test) manifest")
+    p.add_argument(
+        "--dev-sentences",
+        type=int,
+        default=0,
+        help="sentences kept out of training and spoken by training voices: dev.jsonl",
+    )
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="MANIFEST",
+        help="never speak a sentence of this (test) manifest",
+    )
     p.add_argument("--splits", help="make only these planned splits, e.g. 'dev,heldout' (the plan stays the same)")
     p.add_argument("--engines", help="comma-separated subset of espeak-ng,flite,festival (default: all installed)")
     p.add_argument("--no-realism", action="store_true", help="clean engine output: no room, noise, channel or tempo")

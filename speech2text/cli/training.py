@@ -177,7 +177,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--subsampling", type=positive_int, help="default 3")
     p.add_argument("--dropout", type=float, help="default 0.15")
     p.add_argument("--no-augment", action="store_true", help="train without speed/noise/SpecAugment")
-    p.add_argument("--init-from", type=Path, help="fine-tune: start from this checkpoint (its model sizes win)")
+    p.add_argument("--init-from", type=Path,
+                   help="fine-tune: start from this checkpoint or bundled model (en-small); its model sizes win")
     p.add_argument("--patience", type=positive_int, help="stop after this many dev evaluations without improvement")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default auto: CUDA when there is one")
     p.add_argument("--no-amp", action="store_true", help="on CUDA, train in float32 instead of bfloat16 autocast")
