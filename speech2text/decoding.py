@@ -365,7 +365,8 @@ class LanguageModelDecoder:
                     self.word_dict.get_index("<unk>"), [], False,
                 )
         except RuntimeError as error:  # flashlight's loaders raise this for unreadable files
-            raise LanguageModelError(f"{lm_path}: cannot load the language model ({error})") from None
+            reason = str(error).strip().splitlines()[0]  # KenLM's messages run over several lines
+            raise LanguageModelError(f"{lm_path}: cannot load the language model ({reason})") from None
 
     def _trie(self, lexicon: dict, tokens, separator: int):
         """The lexicon as a prefix tree of token ids, each word weighted by its unigram score (as torchaudio builds it)."""
@@ -391,7 +392,7 @@ class LanguageModelDecoder:
     def __call__(self, log_probs, lengths, frame_shift_s: float) -> list[Hypothesis]:
         """log_probs (batch, frames, vocab) and lengths (batch,), numpy or torch -> one Hypothesis each."""
         log_probs = as_numpy(log_probs)
-        batch, frames, vocab = log_probs.shape
+        vocab = log_probs.shape[-1]
         hypotheses = []
         for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
             results = self.decoder.decode(log_probs.ctypes.data + b * log_probs.strides[0], length, vocab)[: self.nbest]

@@ -24,6 +24,7 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 WORD_SEPARATOR = "|"  # a character LM's unit between words; flashlight's word-boundary token too
 UNITS = ("words", "chars")
 DEFAULT_ORDER = {"words": 3, "chars": 6}
+KENLM_MAX_ORDER = 6  # the KenLM inside flashlight-text (PyPI wheels) reads no longer n-grams
 NEVER = -99.0
 # Beam search weights for the bundled model and LM, tuned with `speech2text lm tune` on the
 # synthetic dev set (recipes/first_model, stage 6): WER 21.1% there, against 47.5% greedy.

@@ -135,7 +135,7 @@ class OnnxTranscriber(Transcriber):
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None,
-                        threads: int | None = None) -> "OnnxTranscriber":
+                        threads: int | None = None) -> OnnxTranscriber:
         """A bundled model by name (None: the default) whose .onnx file is current, or an exported .onnx file."""
         if quantize is not None:
             raise ValueError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")

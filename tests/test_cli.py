@@ -212,3 +212,11 @@ def test_a_character_lm_from_lm_build_decodes_without_a_lexicon(tmp_path):
     assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
     result = run("transcribe", GOOD, "--lm", tmp_path / "chars.arpa", "--hotword", "paris")
     assert result.returncode == 1 and result.stderr.decode().count("\n") == 1 and "character LM" in result.stderr.decode()
+
+
+def test_an_order_the_search_cannot_read_is_refused(tmp_path):
+    text = tmp_path / "commands.txt"
+    text.write_text("What is your name?\n")
+    result = run("lm", "build", text, "-o", tmp_path / "chars.arpa", "--units", "chars", "--order", "8")
+    assert result.returncode == 1 and not (tmp_path / "chars.arpa").exists()
+    assert result.stderr.decode() == "speech2text: error: --order 8: the beam search's KenLM reads at most 6-grams\n"

@@ -9,9 +9,20 @@ from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, po
 
 def cmd_lm_build(args) -> int:
     from ..data import ManifestError, read_manifest
-    from ..lm import DEFAULT_ORDER, LanguageModelError, as_characters, estimate, sentences_from_text, without_held_out
+    from ..lm import (
+        DEFAULT_ORDER,
+        KENLM_MAX_ORDER,
+        LanguageModelError,
+        as_characters,
+        estimate,
+        sentences_from_text,
+        without_held_out,
+    )
     from ..text import normalize_text
 
+    if args.order and args.order > KENLM_MAX_ORDER:
+        error(f"--order {args.order}: the beam search's KenLM reads at most {KENLM_MAX_ORDER}-grams")
+        return EXIT_FAILED
     excluded = set()
     try:
         for manifest in args.exclude:
