@@ -16,6 +16,7 @@ _EXPORTS = {
     "load_audio": "audio",
     "CheckpointError": "checkpoint",
     "Word": "decoding",
+    "OnnxTranscriber": "runtime",
     "Transcriber": "transcribe",
     "Transcript": "transcribe",
 }

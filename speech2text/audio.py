@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-import torch
-import torchaudio.functional
 
 SAMPLE_RATE = 16_000
 SILENCE_PEAK = 1e-4  # -80 dBFS: below this a whole recording holds no speech
@@ -28,6 +26,10 @@ def resample(samples: np.ndarray, orig_rate: int, new_rate: int = SAMPLE_RATE) -
     """Band-limited resampling of float32 mono samples (torchaudio's windowed sinc)."""
     if orig_rate == new_rate:
         return samples
+    # Imported here: the ONNX runtime path reads audio without ever loading torch (600 MB of RSS).
+    import torch
+    import torchaudio.functional
+
     tensor = torch.from_numpy(np.ascontiguousarray(samples))
     return torchaudio.functional.resample(tensor, orig_rate, new_rate).numpy()
 
