@@ -149,3 +149,25 @@ def test_ctrl_c_flushes_the_utterance_in_progress(tmp_path):
     assert listener.returncode == 0, errors.decode()
     assert events[-1]["type"] == "final" and events[-1]["text"].startswith("set a timer")
     assert sum(e["type"] == "final" for e in events) == 1
+
+
+def test_ctrl_c_while_a_line_is_written_still_flushes_the_utterance():
+    """Ctrl-C can land outside the event generator (in print): it is raised inside, which decodes the rest."""
+    from speech2text.cli.listen import _after_interrupt
+
+    def events():
+        try:
+            yield "partial"
+            yield "partial"
+        except KeyboardInterrupt:
+            yield "final"
+            raise
+
+    suspended = events()
+    next(suspended)  # where the generator waits while the caller prints a line
+    assert list(_after_interrupt(suspended)) == ["final"]
+    finished = events()
+    next(finished)
+    assert finished.throw(KeyboardInterrupt) == "final"  # Ctrl-C inside: already flushed
+    assert list(_after_interrupt(finished)) == []
+    assert list(_after_interrupt(None)) == []  # Ctrl-C before streaming began

@@ -55,6 +55,24 @@ class _Output:
             child.wait()
 
 
+def _after_interrupt(events):
+    """The final events that Ctrl-C still owes: the utterance in progress, decoded.
+
+    When Ctrl-C lands inside the generator, it has already flushed and this yields nothing.
+    When it lands while a line was being written, it is raised inside the generator here,
+    where the utterance in progress gets decoded. A second Ctrl-C stops the flush.
+    """
+    if events is None:  # interrupted before streaming began
+        return
+    try:
+        event = events.throw(KeyboardInterrupt)
+        while True:
+            yield event
+            event = next(events)
+    except (KeyboardInterrupt, StopIteration):
+        return
+
+
 def cmd_listen(args) -> int:
     import shlex
     import signal
@@ -99,6 +117,7 @@ def cmd_listen(args) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     output = _Output(args.format, args.partial_interval_ms > 0, exec_command)
     status = EXIT_OK
+    events = None
     try:
         events = stream_events(
             transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms, decoder=args.decoder
@@ -106,7 +125,11 @@ def cmd_listen(args) -> int:
         for event in events:
             output(event)
     except KeyboardInterrupt:
-        pass
+        try:
+            for event in _after_interrupt(events):
+                output(event)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now
+            pass
     except (MicrophoneError, AudioError) as e:
         error(f"{args.input}: {e}" if args.input else str(e))
         status = EXIT_FAILED
