@@ -23,15 +23,16 @@ class AudioError(ValueError):
 
 
 def resample(samples: np.ndarray, orig_rate: int, new_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited resampling of float32 mono samples (torchaudio's windowed sinc)."""
+    """Band-limited resampling of float32 mono samples with soxr.
+
+    The same resampler (and quality) as read_blocks' streaming one, so that training
+    (whole files) and transcription (files in blocks) hear the same 8 kHz or 44.1 kHz audio.
+    """
     if orig_rate == new_rate:
         return samples
-    # Imported here: the ONNX runtime path reads audio without ever loading torch (600 MB of RSS).
-    import torch
-    import torchaudio.functional
+    import soxr
 
-    tensor = torch.from_numpy(np.ascontiguousarray(samples))
-    return torchaudio.functional.resample(tensor, orig_rate, new_rate).numpy()
+    return soxr.resample(np.ascontiguousarray(samples, dtype=np.float32), orig_rate, new_rate).astype(np.float32, copy=False)
 
 
 # What soundfile raises for files it cannot decode (LibsndfileError is a RuntimeError).
