@@ -134,6 +134,8 @@ def cmd_listen(args) -> int:
         error(f"{args.input}: {e}" if args.input else str(e))
         status = EXIT_FAILED
     finally:
+        if events is not None:
+            events.close()  # closes the microphone stream here, not whenever garbage collection gets to it
         output.close()
         if microphone and microphone.report():
             error(microphone.report())
