@@ -44,68 +44,22 @@ from .data import write_manifest
 
 SAMPLE_RATE = 16000
 
+# fmt: off
 ESPEAK_ACCENTS = (
-    "en-us",
-    "en-gb",
-    "en-gb-scotland",
-    "en-gb-x-gbclan",
-    "en-gb-x-rp",
-    "en-gb-x-gbcwmd",
-    "en-029",
-    "en-us-nyc",
+    "en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029", "en-us-nyc",
 )
 ESPEAK_VARIANTS = (
-    "m1",
-    "m2",
-    "m3",
-    "m4",
-    "m5",
-    "m6",
-    "m7",
-    "m8",
-    "f1",
-    "f2",
-    "f3",
-    "f4",
-    "f5",
-    "klatt",
-    "klatt2",
-    "klatt3",
-    "klatt4",
-    "Alex",
-    "Alicia",
-    "Andy",
-    "Annie",
-    "adam",
-    "anika",
-    "aunty",
-    "belinda",
-    "benjamin",
-    "caleb",
-    "david",
-    "edward",
-    "grandma",
-    "grandpa",
-    "linda",
-    "max",
-    "michel",
-    "paul",
-    "robert",
-    "steph",
-    "travis",
-    "victor",
+    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3",
+    "klatt4", "Alex", "Alicia", "Andy", "Annie", "adam", "anika", "aunty", "belinda", "benjamin", "caleb", "david",
+    "edward", "grandma", "grandpa", "linda", "max", "michel", "paul", "robert", "steph", "travis", "victor",
     "whisperf",
 )
 # (engine, voice, recorded speaker)
 RECORDED_VOICES = (
-    ("flite", "kal16", "kal"),
-    ("flite", "awb", "awb"),
-    ("flite", "rms", "rms"),
-    ("flite", "slt", "slt"),
-    ("festival", "kal_diphone", "kal"),
-    ("festival", "ked_diphone", "ked"),
-    ("festival", "cmu_us_slt_arctic_hts", "slt"),
+    ("flite", "kal16", "kal"), ("flite", "awb", "awb"), ("flite", "rms", "rms"), ("flite", "slt", "slt"),
+    ("festival", "kal_diphone", "kal"), ("festival", "ked_diphone", "ked"), ("festival", "cmu_us_slt_arctic_hts", "slt"),
 )
+# fmt: on
 FESTIVAL_BATCH = 24  # sentences per festival process
 ROOMS = 64  # simulated rooms in the bank; each worker builds those it meets once
 # Seconds of clean speech per character of text: anything outside is a failed synthesis.
