@@ -113,7 +113,10 @@ def cmd_listen(args) -> int:
     except OSError as e:
         error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
         return EXIT_FAILED
-    # SIGTERM ends a session like Ctrl-C: the utterance in progress is flushed first.
+    # SIGINT and SIGTERM end a session like Ctrl-C: the utterance in progress is flushed first.
+    # SIGINT is set explicitly because a shell starts background jobs with it ignored, and
+    # Python then never installs its Ctrl-C handler: `kill -INT` would be lost.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     output = _Output(args.format, args.partial_interval_ms > 0, exec_command)
     status = EXIT_OK
