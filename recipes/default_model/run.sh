@@ -7,27 +7,14 @@
 # HOURS of synthetic speech (10), EPOCHS (30), DEVICE (auto), BATCH_SECONDS (600), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=1; stop_stage=7
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source recipes/stages.sh
+parse_stages 7 "$@"
+no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=${WORK:-work/default_model}
 WORKERS=${WORKERS:-$(nproc)}
 S2T="$PY -m speech2text"
 mkdir -p "$W"
-run_stage() {  # run_stage N NAME COMMAND...
-  local n=$1 name=$2; shift 2
-  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
-  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
-  echo "== stage $n: $name ($(date -u +%H:%M:%S))"
-  "$@"
-  touch "$W/.done.$n"
-}
 
 # 1. Real speech: FSDD speakers theo and yweweler held out whole; LJ Speech's last 35 utterances held out.
 run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W

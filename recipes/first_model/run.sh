@@ -4,25 +4,12 @@
 # from its last checkpoint. Usage: recipes/first_model/run.sh [--stage N] [--stop-stage N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=1; stop_stage=8
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source recipes/stages.sh
+parse_stages 8 "$@"
+no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=work/first_model
 mkdir -p "$W"
-run_stage() {  # run_stage N NAME COMMAND...
-  local n=$1 name=$2; shift 2
-  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
-  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
-  echo "== stage $n: $name"
-  "$@"
-  touch "$W/.done.$n"
-}
 
 run_stage 1 synthesize $PY recipes/first_model/synthesize.py --out $W/synth
 run_stage 2 prepare $PY recipes/first_model/prepare.py --out $W

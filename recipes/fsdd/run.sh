@@ -5,27 +5,12 @@
 #   FSDD=/path/to/free-spoken-digit-dataset recipes/fsdd/run.sh      (default: ../shared/data/fsdd)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=1; stop_stage=4; overrides=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *=*) overrides+=("$1"); shift ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source recipes/stages.sh
+parse_stages 4 "$@"
 PY=${PYTHON:-.venv/bin/python}
 FSDD=${FSDD:-../shared/data/fsdd}
 W=${WORK:-work/fsdd}
 mkdir -p "$W"
-run_stage() {  # run_stage N NAME COMMAND...
-  local n=$1 name=$2; shift 2
-  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
-  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
-  echo "== stage $n: $name"
-  "$@"
-  touch "$W/.done.$n"
-}
 
 # train (indices 10-49 of every speaker), dev (5-9) and test (0-4, the dataset's own test split)
 run_stage 1 prepare $PY -m speech2text prepare fsdd "$FSDD" --out $W/data

@@ -5,29 +5,14 @@
 #   LJSPEECH=/data/LJSpeech-1.1 recipes/ljspeech/run.sh        (default: the 385-utterance ../shared/data/ljspeech-part)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=1; stop_stage=4; overrides=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *=*) overrides+=("$1"); shift ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source recipes/stages.sh
+parse_stages 4 "$@"
 PY=${PYTHON:-.venv/bin/python}
 LJSPEECH=${LJSPEECH:-../shared/data/ljspeech-part}
 DECODER=${DECODER:-greedy} # lm: the bundled English 3-gram LM
 TRAIN=${TORCHRUN:-$PY}
 W=${WORK:-work/ljspeech}
 mkdir -p "$W"
-run_stage() {  # run_stage N NAME COMMAND...
-  local n=$1 name=$2; shift 2
-  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
-  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
-  echo "== stage $n: $name"
-  "$@"
-  touch "$W/.done.$n"
-}
 
 run_stage 1 prepare $PY -m speech2text prepare ljspeech "$LJSPEECH" --out $W/data
 run_stage 2 train $TRAIN -m speech2text train recipes/ljspeech/config.toml train_manifests=$W/data/train.jsonl \

@@ -7,26 +7,13 @@
 # `speech2text synthesize` already made, e.g. work/default_model/synth: stage 1 is then skipped).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=1; stop_stage=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop-stage) stop_stage=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source recipes/stages.sh
+parse_stages 3 "$@"
+no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=${WORK:-work/synthetic}
 S2T="$PY -m speech2text"
 mkdir -p "$W"
-run_stage() {  # run_stage N NAME COMMAND...
-  local n=$1 name=$2; shift 2
-  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then return; fi
-  if [ -f "$W/.done.$n" ]; then echo "stage $n ($name): done before"; return; fi
-  echo "== stage $n: $name ($(date -u +%H:%M:%S))"
-  "$@"
-  touch "$W/.done.$n"
-}
 
 # 1. Ten hours of speech from public-domain sentences and the voice-assistant grammar. The held-out
 # voice reads 300 sentences that no training voice says; 200 more make the dev set.
