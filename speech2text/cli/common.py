@@ -15,6 +15,11 @@ def error(message: str) -> None:
     print(f"speech2text: error: {message}", file=sys.stderr)
 
 
+def os_error(e: OSError) -> None:
+    """One error line for an OSError: 'path: reason' when it names a file, else its message."""
+    error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, positive_int
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, os_error, positive_int
 
 
 def cmd_devices(args) -> int:
@@ -111,7 +111,7 @@ def cmd_listen(args) -> int:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        os_error(e)
         return EXIT_FAILED
     # SIGINT and SIGTERM end a session like Ctrl-C: the utterance in progress is flushed first.
     # SIGINT is set explicitly because a shell starts background jobs with it ignored, and

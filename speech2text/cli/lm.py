@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, positive_int
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, os_error, positive_int
 
 
 def cmd_lm_build(args) -> int:
@@ -39,7 +39,7 @@ def cmd_lm_build(args) -> int:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}")
+        os_error(e)
         return EXIT_FAILED
     sizes = ", ".join(f"{len(table):,} {n}-grams" for n, table in enumerate(model.log_probs, 1))
     words = sum(map(len, sentences))

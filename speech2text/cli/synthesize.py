@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, positive_int
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, os_error, positive_int
 
 
 def _words(text: str) -> set[str]:
@@ -87,7 +87,7 @@ def cmd_synthesize(args) -> int:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        os_error(e)
         return EXIT_FAILED
     for name, report in reports.items():
         failed = ", ".join(f"{n} {reason}" for reason, n in report.failed.items()) or "none"

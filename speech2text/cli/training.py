@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, positive_int
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, os_error, positive_int
 
 # The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
 CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
@@ -122,7 +122,7 @@ def cmd_evaluate(args) -> int:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}")
+        os_error(e)
         return EXIT_FAILED
     print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
           f"CER {100 * result.cer:.2f}%  exact {100 * result.exact:.2f}%  RTF {result.rtf:.4f}")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, positive_int
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, os_error, positive_int
 
 
 def draw_plot(transcriber, path: str, transcript, png: Path) -> None:
@@ -81,7 +81,7 @@ def cmd_transcribe(args) -> int:
     try:
         words = args.words.read_text().split() if args.words else None
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}")
+        os_error(e)
         return EXIT_FAILED
     beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
     spec = TranscriberSpec(
@@ -112,7 +112,7 @@ def cmd_transcribe(args) -> int:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        error(f"{e.filename}: {e.strerror}")
+        os_error(e)
         return EXIT_FAILED
 
 
