@@ -86,6 +86,7 @@ def read_onnx_metadata(path: str | Path) -> dict | None:
     return json.loads(text) if text else None
 
 
+@functools.cache  # the CLI asks, then from_pretrained: hash the .pt and open the .onnx once, not twice
 def bundled_onnx_model(name: str = DEFAULT_MODEL) -> Path | None:
     """The bundled .onnx file of model `name` if it is there and was exported from the bundled .pt; else None."""
     import hashlib
