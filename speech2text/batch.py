@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import describe_os_error
 from .transcribe import Transcriber, Transcript
 
 
@@ -81,7 +82,7 @@ def _work(job: tuple[TranscriberSpec, str]) -> Transcript | str | LoadError:
         try:
             _worker = (spec.load(), spec)
         except (ValueError, OSError) as error:
-            _worker = str(error) if not isinstance(error, OSError) or not error.filename else f"{error.filename}: {error.strerror}"
+            _worker = describe_os_error(error) if isinstance(error, OSError) else str(error)
     if isinstance(_worker, str):
         return LoadError(_worker)
     return transcribe_one(_worker[0], spec, path)

@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from ..errors import describe_os_error
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # A small LSTM gains little past 4 threads, and more would crowd out the rest of a laptop.
 DEFAULT_THREADS = min(4, os.cpu_count() or 1)
@@ -16,8 +18,7 @@ def error(message: str) -> None:
 
 
 def os_error(e: OSError) -> None:
-    """One error line for an OSError: 'path: reason' when it names a file, else its message."""
-    error(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+    error(describe_os_error(e))
 
 
 def positive_int(text: str) -> int:
