@@ -4,11 +4,12 @@
 # files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
 # Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
-# HOURS of synthetic speech (10), EPOCHS (30), DEVICE (auto), BATCH_SECONDS (600), THREADS (2).
+# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (5), DEVICE (auto),
+# BATCH_SECONDS (200), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
-parse_stages 7 "$@"
+parse_stages 8 "$@"
 no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=${WORK:-work/default_model}
@@ -28,23 +29,31 @@ run_stage 2 synthesize $S2T synthesize --queries --text ../shared/data/text/*.tx
 # 3. The real training speech again, three times, in simulated rooms, noise and channels.
 run_stage 3 augment-real $PY recipes/default_model/augment_real.py $W/ljspeech_train.jsonl $W/fsdd_train.jsonl \
   --out $W/real_aug --copies 3 --workers $WORKERS
-# 4. A 4 x 256 BiLSTM (5.9 M parameters). Clean real speech counts twice.
-REAL="$W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
-train() {
-  $S2T train $(printf -- '--train %s ' $W/synth/train.jsonl $REAL) --dev $W/synth/dev.jsonl --out $W/run \
-    --hidden-size 256 --num-layers 4 --epochs ${EPOCHS:-30} --batch-seconds ${BATCH_SECONDS:-600} \
-    --warmup-steps 200 --device ${DEVICE:-auto} --workers $WORKERS --threads ${THREADS:-2} --checkpoint-every 100
+# 4. Pretraining on synthetic speech alone: recipes/synthetic/run.sh on this corpus (a 3 x 256 BiLSTM,
+# 4.5 M parameters), then its score on the held-out voice. This is also the synthetic-only model.
+pretrain() {
+  CORPUS=$W/synth WORK=$W/synthetic EPOCHS=${PRETRAIN_EPOCHS:-7} DEVICE=${DEVICE:-auto} recipes/synthetic/run.sh --stage 2
 }
-run_stage 4 train train
-# 5. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
+run_stage 4 pretrain pretrain
+# 5. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
+# the real speech, clean (LJ Speech weighted twice) and augmented (5.5 h), with a fresh warmup.
+REAL="$W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
+fine_tune() {
+  awk 'NR % 2' $W/synth/train.jsonl > $W/synth/train_half.jsonl
+  $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl $REAL) \
+    --dev $W/synth/dev.jsonl --out $W/run --epochs ${EPOCHS:-5} --batch-seconds ${BATCH_SECONDS:-200} \
+    --lr 1.2e-3 --warmup-steps 100 --device ${DEVICE:-auto} --threads ${THREADS:-2}
+}
+run_stage 5 fine-tune fine_tune
+# 6. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
 HELD_OUT="--exclude $W/synth/dev.jsonl --exclude $W/synth/heldout.jsonl --exclude $W/ljspeech_test.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
   $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
   $S2T lm tune --model $W/run/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
 }
-run_stage 5 language-model build_lm
-# 6. Every test set, greedy and with the LM; never trained on, never used to pick a model.
+run_stage 6 language-model build_lm
+# 7. Every test set, greedy and with the LM; never trained on, never used to pick a model.
 evaluate_all() {
   for set in synth/heldout ljspeech_test fsdd_test fsdd_unseen_speakers synth/dev; do
     for decoder in greedy lm; do
@@ -54,9 +63,10 @@ evaluate_all() {
     done
   done
 }
-run_stage 6 evaluate evaluate_all
+run_stage 7 evaluate evaluate_all
 export_model() {
   $PY recipes/first_model/export.py $W/run/best.pt speech2text/pretrained/en-small.pt
   gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
+  $S2T export speech2text/pretrained/en-small.onnx --format onnx
 }
-run_stage 7 export export_model
+run_stage 8 export export_model

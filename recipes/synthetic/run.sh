@@ -2,7 +2,7 @@
 # A recognizer from text alone: synthetic speech in, a model evaluated on a voice it never heard.
 # Stages are numbered and resumable (markers; synthesis keeps finished files; training resumes).
 #   recipes/synthetic/run.sh [--stage N] [--stop-stage N]
-# Environment: PYTHON, WORK (default work/synthetic), WORKERS (all cores), HOURS (10), EPOCHS (30),
+# Environment: PYTHON, WORK (default work/synthetic), WORKERS (all cores), HOURS (10), EPOCHS (7: about 70 min on 2 CPU cores),
 # DEVICE (auto), HOLDOUT (slt: flite's slt, the only female recorded voice), CORPUS (a corpus that
 # `speech2text synthesize` already made, e.g. work/default_model/synth: stage 1 is then skipped).
 set -euo pipefail
@@ -23,7 +23,7 @@ run_stage 1 synthesize $S2T synthesize --queries --text ../shared/data/text/*.tx
   --holdout-voices ${HOLDOUT:-slt} --heldout-sentences 300 --dev-sentences 200 --workers ${WORKERS:-$(nproc)} --out $C
 # 2. Synthetic speech only.
 run_stage 2 train $S2T train --train $C/train.jsonl --dev $C/dev.jsonl --out $W/run \
-  --hidden-size 256 --num-layers 4 --epochs ${EPOCHS:-30} --batch-seconds 600 --warmup-steps 200 --device ${DEVICE:-auto}
+  --hidden-size 256 --num-layers 3 --epochs ${EPOCHS:-7} --batch-seconds 200 --warmup-steps 200 --device ${DEVICE:-auto}
 # 3. The held-out voice on unseen sentences. Greedy: the bundled LM's text could hold these sentences.
 run_stage 3 evaluate $S2T evaluate --model $W/run/best.pt --manifest $C/heldout.jsonl --decoder greedy \
   --hypotheses $W/hyp_heldout.jsonl
