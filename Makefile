@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/listen_latency.py
 	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/architectures.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/accuracy.py [NAME=MANIFEST ...] [--model M]
 
-With no sets named, it scores the held-out sets of recipes/first_model (made by
-`recipes/first_model/run.sh --stop-stage 2`).
+With no sets named, it scores the test sets of recipes/default_model (made by
+`recipes/default_model/run.sh --stop-stage 2`).
 
 PocketSphinx 5 (PyPI) decodes with its own bundled US English acoustic model,
 3-gram language model and dictionary; its output goes through the same text
@@ -53,11 +53,13 @@ def pocketsphinx(rows: list[dict]) -> dict:
     return {**rates, "rtf": compute_s / audio_s}
 
 
-WORK = ROOT / "work" / "first_model"
+WORK = ROOT / "work" / "default_model"
 DEFAULT_SETS = [
-    f"held-out voice slt, unseen sentences={WORK / 'synth' / 'test_heldout_voice.jsonl'}",
+    f"held-out voice slt, unseen sentences={WORK / 'synth' / 'heldout.jsonl'}",
     f"LJ Speech, held-out utterances={WORK / 'ljspeech_test.jsonl'}",
     f"FSDD test split={WORK / 'fsdd_test.jsonl'}",
+    f"FSDD unseen speakers theo, yweweler={WORK / 'fsdd_unseen_speakers.jsonl'}",
+    f"synthetic dev, unseen sentences={WORK / 'synth' / 'dev.jsonl'}",
 ]
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     missing = [spec.split("=", 1)[1] for spec in args.sets if not Path(spec.split("=", 1)[1]).is_file()]
     if missing:
-        sys.exit(f"no manifest {missing[0]}: run recipes/first_model/run.sh --stop-stage 2, or name sets")
+        sys.exit(f"no manifest {missing[0]}: run recipes/default_model/run.sh --stop-stage 2, or name sets")
     torch.set_num_threads(args.threads)
     transcriber = Transcriber.from_pretrained(args.model)
     transcriber.load_language_model(args.lm)

@@ -55,10 +55,10 @@ def trainer_seconds(manifest: Path, steps: int, threads: int, out: Path) -> floa
     return time.perf_counter() - started
 
 
-def model_bound(rows: list[dict], steps: int, threads: int) -> tuple[float, float]:
+def model_bound(rows: list[dict], steps: int, threads: int, config: ModelConfig = ModelConfig()) -> tuple[float, float]:
     """(seconds, audio seconds) for `steps` model-only training steps on the sampler's batch shapes."""
     torch.set_num_threads(threads)
-    model = AcousticModel(ModelConfig())
+    model = AcousticModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     ctc = torch.nn.CTCLoss(zero_infinity=True)
     batches = BucketBatchSampler([r["duration"] for r in rows], BATCH_S, seed=0).batches()[:steps]
