@@ -4,7 +4,7 @@
 # files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
 # Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
-# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (5), DEVICE (auto),
+# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (4), DEVICE (auto),
 # BATCH_SECONDS (200), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,12 +36,12 @@ pretrain() {
 }
 run_stage 4 pretrain pretrain
 # 5. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
-# the real speech, clean (LJ Speech weighted twice) and augmented (5.5 h), with a fresh warmup.
+# the real speech, clean (LJ Speech weighted twice) and augmented (5.8 h), with a fresh warmup.
 REAL="$W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
 fine_tune() {
   awk 'NR % 2' $W/synth/train.jsonl > $W/synth/train_half.jsonl
   $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl $REAL) \
-    --dev $W/synth/dev.jsonl --out $W/run --epochs ${EPOCHS:-5} --batch-seconds ${BATCH_SECONDS:-200} \
+    --dev $W/synth/dev.jsonl --out $W/run --epochs ${EPOCHS:-4} --batch-seconds ${BATCH_SECONDS:-200} \
     --lr 1.2e-3 --warmup-steps 100 --device ${DEVICE:-auto} --threads ${THREADS:-2}
 }
 run_stage 5 fine-tune fine_tune
