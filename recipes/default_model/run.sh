@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces the bundled default model (speech2text/pretrained/en-small.pt) from scratch.
+# Trains the candidate default model from scratch; stage 8 ships it as speech2text/pretrained/en-small.pt.
+# The bundled en-small is still recipes/first_model's: this recipe's first CPU run scored worse (README.md).
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished
 # files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
