@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Trains the candidate default model from scratch; stage 8 ships it as speech2text/pretrained/en-small.pt.
+# Trains the candidate default model from scratch; stage 10 ships it as speech2text/pretrained/en-small.pt.
 # The bundled en-small is still recipes/first_model's: this recipe's first CPU run scored worse (README.md).
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished
 # files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
 # Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
-# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (4), DEVICE (auto),
+# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of
+# fine-tuning (4), POLISH_EPOCHS of the second fine-tuning (6), DEVICE (auto),
 # BATCH_SECONDS (200), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
-parse_stages 8 "$@"
+parse_stages 10 "$@"
 no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=${WORK:-work/default_model}
@@ -30,44 +31,57 @@ run_stage 2 synthesize $S2T synthesize --queries --text ../shared/data/text/*.tx
 # 3. The real training speech again, three times, in simulated rooms, noise and channels.
 run_stage 3 augment-real $PY recipes/default_model/augment_real.py $W/ljspeech_train.jsonl $W/fsdd_train.jsonl \
   --out $W/real_aug --copies 3 --workers $WORKERS
-# 4. Pretraining on synthetic speech alone: recipes/synthetic/run.sh on this corpus (a 3 x 256 BiLSTM,
+# 4. Higher-pitched copies (+3 to +6 semitones, sox) of half the flite and festival utterances: every
+# recorded training voice is male, and the held-out slt is female.
+run_stage 4 pitch-shift $PY recipes/first_model/pitch_shift.py $W/synth/train.jsonl --out $W/synth_pitch --fraction 0.5
+# 5. Pretraining on synthetic speech alone: recipes/synthetic/run.sh on this corpus (a 3 x 256 BiLSTM,
 # 4.5 M parameters), then its score on the held-out voice. This is also the synthetic-only model.
 pretrain() {
   CORPUS=$W/synth WORK=$W/synthetic EPOCHS=${PRETRAIN_EPOCHS:-7} DEVICE=${DEVICE:-auto} recipes/synthetic/run.sh --stage 2
 }
-run_stage 4 pretrain pretrain
-# 5. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
-# the real speech, clean (LJ Speech weighted twice) and augmented (5.8 h), with a fresh warmup.
-REAL="$W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
+run_stage 5 pretrain pretrain
+# 6. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
+# the real speech, clean (LJ Speech weighted twice) and augmented (4.3 h), with a fresh warmup.
+REAL="$W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
+TRAINER_OPTIONS="--dev $W/synth/dev.jsonl --batch-seconds ${BATCH_SECONDS:-200} --lr 1.2e-3 --warmup-steps 100
+  --device ${DEVICE:-auto} --threads ${THREADS:-2}"
 fine_tune() {
   awk 'NR % 2' $W/synth/train.jsonl > $W/synth/train_half.jsonl
-  $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl $REAL) \
-    --dev $W/synth/dev.jsonl --out $W/run --epochs ${EPOCHS:-4} --batch-seconds ${BATCH_SECONDS:-200} \
-    --lr 1.2e-3 --warmup-steps 100 --device ${DEVICE:-auto} --threads ${THREADS:-2}
+  $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl \
+    $W/ljspeech_train.jsonl $REAL) --out $W/run --epochs ${EPOCHS:-4} $TRAINER_OPTIONS
 }
-run_stage 5 fine-tune fine_tune
-# 6. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
+run_stage 6 fine-tune fine_tune
+# 7. A second fine-tuning, as recipes/first_model did: the other half of the synthetic speech, the
+# pitch-shifted copies, and clean LJ Speech weighted three times, with a fresh warmup and cosine decay.
+polish() {
+  awk 'NR % 2 == 0' $W/synth/train.jsonl > $W/synth/train_other_half.jsonl
+  $S2T train --init-from $W/run/best.pt $(printf -- '--train %s ' $W/synth/train_other_half.jsonl \
+    $W/synth_pitch/train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL) \
+    --out $W/run2 --epochs ${POLISH_EPOCHS:-6} $TRAINER_OPTIONS
+}
+run_stage 7 polish polish
+# 8. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
 HELD_OUT="--exclude $W/synth/dev.jsonl --exclude $W/synth/heldout.jsonl --exclude $W/ljspeech_test.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
   $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
-  $S2T lm tune --model $W/run/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
+  $S2T lm tune --model $W/run2/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
 }
-run_stage 6 language-model build_lm
-# 7. Every test set, greedy and with the LM; never trained on, never used to pick a model.
+run_stage 8 language-model build_lm
+# 9. Every test set, greedy and with the LM; never trained on, never used to pick a model.
 evaluate_all() {
   for set in synth/heldout ljspeech_test fsdd_test fsdd_unseen_speakers synth/dev; do
     for decoder in greedy lm; do
       lm=(); if [ $decoder = lm ]; then lm=(--lm $W/lm.arpa $(grep '^best:' $W/lm_tune.txt | cut -d: -f2)); fi
-      $S2T evaluate --model $W/run/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
+      $S2T evaluate --model $W/run2/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
         --hypotheses $W/hyp_$(basename $set)_$decoder.jsonl | tee $W/eval_$(basename $set)_$decoder.txt
     done
   done
 }
-run_stage 7 evaluate evaluate_all
+run_stage 9 evaluate evaluate_all
 export_model() {
-  $PY recipes/first_model/export.py $W/run/best.pt speech2text/pretrained/en-small.pt
+  $PY recipes/first_model/export.py $W/run2/best.pt speech2text/pretrained/en-small.pt
   gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
   $S2T export speech2text/pretrained/en-small.onnx --format onnx
 }
-run_stage 8 export export_model
+run_stage 10 export export_model

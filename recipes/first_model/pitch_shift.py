@@ -46,7 +46,8 @@ def main() -> None:
 
     rows = read_manifest(args.manifest)
     # espeak-ng voices already span female variants; copy the recorded-voice engines only.
-    rows = [row for row in rows if row.get("engine") in ("flite", "festival")]
+    # first_model's manifests name the engine at the top level, `speech2text synthesize`'s under "voice".
+    rows = [row for row in rows if (row.get("engine") or row.get("voice", {}).get("engine")) in ("flite", "festival")]
     rng = random.Random(args.seed)
     chosen = rng.sample(rows, int(len(rows) * args.fraction))
     audio_dir = args.out / "audio"
