@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Trains the candidate default model from scratch; stage 10 ships it as speech2text/pretrained/en-small.pt.
-# The bundled en-small is still recipes/first_model's: this recipe's first CPU run scored worse (README.md).
+# The bundled en-small is still recipes/first_model's: this recipe's CPU runs so far trail it on LJ Speech
+# (README.md).
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished
 # files, and training resumes from its last checkpoint. Runs on CPU (hours) or a GPU (minutes).
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
 # Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
-# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of
-# fine-tuning (4), POLISH_EPOCHS of the second fine-tuning (6), DEVICE (auto),
-# BATCH_SECONDS (200), THREADS (2).
+# HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (4), POLISH_EPOCHS of
+# the second fine-tuning (6), DEVICE (auto), BATCH_SECONDS (200), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
