@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains the candidate default model from scratch; stage 10 ships it as speech2text/pretrained/en-small.pt.
+# Trains the candidate default model from scratch; stage 11 ships it as speech2text/pretrained/en-small.pt.
 # The bundled en-small is still recipes/first_model's: this recipe's CPU runs so far trail it on LJ Speech
 # (README.md).
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished
@@ -7,11 +7,11 @@
 #   recipes/default_model/run.sh [--stage N] [--stop-stage N]
 # Environment: PYTHON, WORK (default work/default_model), WORKERS (default: all cores),
 # HOURS of synthetic speech (10), PRETRAIN_EPOCHS (7), EPOCHS of fine-tuning (4), POLISH_EPOCHS of
-# the second fine-tuning (6), DEVICE (auto), BATCH_SECONDS (200), THREADS (2).
+# the second fine-tuning (6), FOCUS_EPOCHS of the third (3), DEVICE (auto), BATCH_SECONDS (200), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
-parse_stages 10 "$@"
+parse_stages 11 "$@"
 no_overrides
 PY=${PYTHON:-.venv/bin/python}
 W=${WORK:-work/default_model}
@@ -43,12 +43,12 @@ run_stage 5 pretrain pretrain
 # 6. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
 # the real speech, clean (LJ Speech weighted twice) and augmented (4.3 h), with a fresh warmup.
 REAL="$W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
-TRAINER_OPTIONS="--dev $W/synth/dev.jsonl --batch-seconds ${BATCH_SECONDS:-200} --lr 1.2e-3 --warmup-steps 100
-  --device ${DEVICE:-auto} --threads ${THREADS:-2}"
+TRAINER_OPTIONS="--dev $W/synth/dev.jsonl --batch-seconds ${BATCH_SECONDS:-200} --device ${DEVICE:-auto}
+  --threads ${THREADS:-2}"
 fine_tune() {
   awk 'NR % 2' $W/synth/train.jsonl > $W/synth/train_half.jsonl
   $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl \
-    $W/ljspeech_train.jsonl $REAL) --out $W/run --epochs ${EPOCHS:-4} $TRAINER_OPTIONS
+    $W/ljspeech_train.jsonl $REAL) --out $W/run --epochs ${EPOCHS:-4} --lr 1.2e-3 --warmup-steps 100 $TRAINER_OPTIONS
 }
 run_stage 6 fine-tune fine_tune
 # 7. A second fine-tuning, as recipes/first_model did: the other half of the synthetic speech, the
@@ -57,31 +57,41 @@ polish() {
   awk 'NR % 2 == 0' $W/synth/train.jsonl > $W/synth/train_other_half.jsonl
   $S2T train --init-from $W/run/best.pt $(printf -- '--train %s ' $W/synth/train_other_half.jsonl \
     $W/synth_pitch/train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL) \
-    --out $W/run2 --epochs ${POLISH_EPOCHS:-6} $TRAINER_OPTIONS
+    --out $W/run2 --epochs ${POLISH_EPOCHS:-6} --lr 1.2e-3 --warmup-steps 100 $TRAINER_OPTIONS
 }
 run_stage 7 polish polish
-# 8. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
+# 8. A third, shorter fine-tuning at half the peak LR that leans on the real speech: clean LJ Speech
+# four times, a quarter of the synthetic speech and half the pitch-shifted copies.
+focus() {
+  awk 'NR % 4 == 1' $W/synth/train.jsonl > $W/synth/train_quarter.jsonl
+  awk 'NR % 2' $W/synth_pitch/train.jsonl > $W/synth_pitch/train_half.jsonl
+  $S2T train --init-from $W/run2/best.pt $(printf -- '--train %s ' $W/synth/train_quarter.jsonl \
+    $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL) \
+    --out $W/run3 --epochs ${FOCUS_EPOCHS:-3} --lr 6e-4 --warmup-steps 50 $TRAINER_OPTIONS
+}
+run_stage 8 focus focus
+# 9. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
 HELD_OUT="--exclude $W/synth/dev.jsonl --exclude $W/synth/heldout.jsonl --exclude $W/ljspeech_test.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
   $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
-  $S2T lm tune --model $W/run2/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
+  $S2T lm tune --model $W/run3/best.pt --lm $W/lm.arpa --manifest $W/synth/dev.jsonl | tee $W/lm_tune.txt
 }
-run_stage 8 language-model build_lm
-# 9. Every test set, greedy and with the LM; never trained on, never used to pick a model.
+run_stage 9 language-model build_lm
+# 10. Every test set, greedy and with the LM; never trained on, never used to pick a model.
 evaluate_all() {
   for set in synth/heldout ljspeech_test fsdd_test fsdd_unseen_speakers synth/dev; do
     for decoder in greedy lm; do
       lm=(); if [ $decoder = lm ]; then lm=(--lm $W/lm.arpa $(grep '^best:' $W/lm_tune.txt | cut -d: -f2)); fi
-      $S2T evaluate --model $W/run2/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
+      $S2T evaluate --model $W/run3/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
         --hypotheses $W/hyp_$(basename $set)_$decoder.jsonl | tee $W/eval_$(basename $set)_$decoder.txt
     done
   done
 }
-run_stage 9 evaluate evaluate_all
+run_stage 10 evaluate evaluate_all
 export_model() {
-  $PY recipes/first_model/export.py $W/run2/best.pt speech2text/pretrained/en-small.pt
+  $PY recipes/first_model/export.py $W/run3/best.pt speech2text/pretrained/en-small.pt
   gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
   $S2T export speech2text/pretrained/en-small.onnx --format onnx
 }
-run_stage 10 export export_model
+run_stage 11 export export_model
