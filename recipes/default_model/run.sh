@@ -43,21 +43,25 @@ run_stage 5 pretrain pretrain
 # 6. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and
 # the real speech, clean (LJ Speech weighted twice) and augmented (4.3 h), with a fresh warmup.
 REAL="$W/ljspeech_train.jsonl $W/fsdd_train.jsonl $W/real_aug/ljspeech_train.jsonl $W/real_aug/fsdd_train.jsonl"
-TRAINER_OPTIONS="--dev $W/synth/dev.jsonl --batch-seconds ${BATCH_SECONDS:-200} --device ${DEVICE:-auto}
-  --threads ${THREADS:-2}"
+# fine_tune_from INIT OUT EPOCHS PEAK_LR WARMUP_STEPS MANIFEST...: one fine-tuning phase, dev-scored each epoch.
+fine_tune_from() {
+  local init=$1 out=$2 epochs=$3 lr=$4 warmup=$5; shift 5
+  $S2T train --init-from $init $(printf -- '--train %s ' "$@") --out $out --epochs $epochs --lr $lr \
+    --warmup-steps $warmup --dev $W/synth/dev.jsonl --batch-seconds ${BATCH_SECONDS:-200} \
+    --device ${DEVICE:-auto} --threads ${THREADS:-2}
+}
 fine_tune() {
   awk 'NR % 2' $W/synth/train.jsonl > $W/synth/train_half.jsonl
-  $S2T train --init-from $W/synthetic/run/best.pt $(printf -- '--train %s ' $W/synth/train_half.jsonl \
-    $W/ljspeech_train.jsonl $REAL) --out $W/run --epochs ${EPOCHS:-4} --lr 1.2e-3 --warmup-steps 100 $TRAINER_OPTIONS
+  fine_tune_from $W/synthetic/run/best.pt $W/run ${EPOCHS:-4} 1.2e-3 100 \
+    $W/synth/train_half.jsonl $W/ljspeech_train.jsonl $REAL
 }
 run_stage 6 fine-tune fine_tune
 # 7. A second fine-tuning, as recipes/first_model did: the other half of the synthetic speech, the
 # pitch-shifted copies, and clean LJ Speech weighted three times, with a fresh warmup and cosine decay.
 polish() {
   awk 'NR % 2 == 0' $W/synth/train.jsonl > $W/synth/train_other_half.jsonl
-  $S2T train --init-from $W/run/best.pt $(printf -- '--train %s ' $W/synth/train_other_half.jsonl \
-    $W/synth_pitch/train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL) \
-    --out $W/run2 --epochs ${POLISH_EPOCHS:-6} --lr 1.2e-3 --warmup-steps 100 $TRAINER_OPTIONS
+  fine_tune_from $W/run/best.pt $W/run2 ${POLISH_EPOCHS:-6} 1.2e-3 100 \
+    $W/synth/train_other_half.jsonl $W/synth_pitch/train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL
 }
 run_stage 7 polish polish
 # 8. A third, shorter fine-tuning at half the peak LR that leans on the real speech: clean LJ Speech
@@ -65,9 +69,8 @@ run_stage 7 polish polish
 focus() {
   awk 'NR % 4 == 1' $W/synth/train.jsonl > $W/synth/train_quarter.jsonl
   awk 'NR % 2' $W/synth_pitch/train.jsonl > $W/synth_pitch/train_half.jsonl
-  $S2T train --init-from $W/run2/best.pt $(printf -- '--train %s ' $W/synth/train_quarter.jsonl \
-    $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL) \
-    --out $W/run3 --epochs ${FOCUS_EPOCHS:-3} --lr 6e-4 --warmup-steps 50 $TRAINER_OPTIONS
+  fine_tune_from $W/run2/best.pt $W/run3 ${FOCUS_EPOCHS:-3} 6e-4 50 $W/synth/train_quarter.jsonl \
+    $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL
 }
 run_stage 8 focus focus
 # 9. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
