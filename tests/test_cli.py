@@ -10,7 +10,8 @@ import soundfile
 
 from conftest import ASSETS, SHARED
 
-GOOD = ASSETS / "what_is_your_name.wav"
+GOOD = ASSETS / "weather_in_paris.flac"  # the held-out voice; the bundled model gets it right
+TIMER = ASSETS / "set_a_timer.wav"  # ... and hears "ten mines" here without help
 
 
 def run(*args, stdin: bytes | None = None):
@@ -19,27 +20,27 @@ def run(*args, stdin: bytes | None = None):
     )
 
 
-def test_what_is_your_name_comes_out_right():
+def test_a_held_out_query_comes_out_right():
     result = run("transcribe", GOOD)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == "what is your name\n"
+    assert result.stdout.decode() == "what is the weather in paris\n"
     assert result.stderr == b""
 
 
 @pytest.mark.parametrize("decoder", ["greedy", "beam"])
 def test_the_decoders_without_a_language_model_run_on_real_audio(decoder):
-    """Without the LM the held-out voice's "your" comes out misspelled: the acoustic model alone spells by ear."""
+    """Without the LM the held-out voice's "paris" comes out misspelled: the acoustic model alone spells by ear."""
     result = run("transcribe", GOOD, "--decoder", decoder, "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
     record = json.loads(result.stdout)
-    assert record["text"].startswith("what is") and record["text"].endswith("name")
-    assert len(record["words"]) == 4
+    assert record["text"] == "what is the weather inmperese"
+    assert len(record["words"]) == 5
 
 
 def test_a_missing_file_fails_alone_and_the_batch_goes_on(tmp_path):
     result = run("transcribe", tmp_path / "missing.wav", GOOD)
     assert result.returncode == 1
-    assert result.stdout.decode() == "what is your name\n"
+    assert result.stdout.decode() == "what is the weather in paris\n"
     assert result.stderr.decode() == f"speech2text: error: {tmp_path / 'missing.wav'}: no such file\n"
 
 
@@ -55,7 +56,7 @@ def test_every_kind_of_bad_file_gives_one_line(tmp_path, speechlike):
     bad = ["missing.wav", "empty.wav", "zero_length.wav", "not_audio.wav", "truncated.wav", "nan.wav", "silent.wav", "folder.wav"]
     result = run("transcribe", *[tmp_path / name for name in bad], GOOD)
     assert result.returncode == 1
-    assert result.stdout.decode() == "what is your name\n"
+    assert result.stdout.decode() == "what is the weather in paris\n"
     lines = result.stderr.decode().splitlines()
     assert len(lines) == len(bad), lines
     for name, line in zip(bad, lines):
@@ -66,9 +67,9 @@ def test_every_kind_of_bad_file_gives_one_line(tmp_path, speechlike):
 def test_json_has_words_with_times_and_confidences():
     result = run("transcribe", "--format", "json", GOOD)
     record = json.loads(result.stdout)
-    assert record["text"] == "what is your name"
+    assert record["text"] == "what is the weather in paris"
     assert record["duration_s"] == pytest.approx(soundfile.info(str(GOOD)).duration, abs=1e-3)
-    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+    assert [w["text"] for w in record["words"]] == ["what", "is", "the", "weather", "in", "paris"]
     starts = [w["start_s"] for w in record["words"]]
     assert starts == sorted(starts)
     for word in record["words"]:
@@ -77,16 +78,15 @@ def test_json_has_words_with_times_and_confidences():
 
 
 def test_jsonl_and_stdin_and_output_dir(tmp_path):
-    other = ASSETS / "set_a_timer.wav"
-    result = run("transcribe", "--format", "jsonl", "-", other, stdin=GOOD.read_bytes())
+    result = run("transcribe", "--format", "jsonl", "-", TIMER, stdin=GOOD.read_bytes())
     assert result.returncode == 0, result.stderr.decode()
     records = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert [r["audio"] for r in records] == ["<stdin>", str(other)]
-    assert records[0]["text"] == "what is your name"
+    assert [r["audio"] for r in records] == ["<stdin>", str(TIMER)]
+    assert records[0]["text"] == "what is the weather in paris"
     out = tmp_path / "out"
     result = run("transcribe", "--output-dir", out, GOOD)
     assert result.returncode == 0 and result.stdout == b""
-    assert (out / "what_is_your_name.txt").read_text() == "what is your name\n"
+    assert (out / "weather_in_paris.txt").read_text() == "what is the weather in paris\n"
 
 
 def test_bad_model_and_absurd_flags():
@@ -99,7 +99,8 @@ def test_bad_model_and_absurd_flags():
 
 
 def test_real_recorded_digits_from_the_fsdd_test_split():
-    files = [SHARED / "fsdd" / "recordings" / f"{digit}_theo_{index}.flac" for digit, index in [(2, 0), (5, 1), (9, 2)]]
+    speakers = [(2, "jackson", 0), (5, "nicolas", 1), (9, "george", 2)]
+    files = [SHARED / "fsdd" / "recordings" / f"{digit}_{speaker}_{index}.flac" for digit, speaker, index in speakers]
     result = run("transcribe", *files)
     assert result.returncode == 0
     assert result.stdout.decode().split() == ["two", "five", "nine"]
@@ -120,22 +121,22 @@ def test_lm_build_then_decode_with_it(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     assert "3 overlapping 1 held-out sentences left out" in result.stdout.decode()
     assert "paris" not in (tmp_path / "lm.arpa").read_text()
-    result = run("transcribe", GOOD, "--lm", tmp_path / "lm.arpa", "--format", "json")
+    result = run("transcribe", TIMER, "--lm", tmp_path / "lm.arpa", "--format", "json")
     assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
     record = json.loads(result.stdout)
-    assert record["text"] == "what is your name"
-    assert record["alternatives"][0][0] == "what is your name"
-    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+    assert record["text"] == "set a timer for ten minutes"
+    assert record["alternatives"][0][0] == "set a timer for ten minutes"
+    assert [w["text"] for w in record["words"]] == ["set", "a", "timer", "for", "ten", "minutes"]
 
 
 def test_the_bundled_language_model_decodes_the_assets(tmp_path):
     env_home = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     result = subprocess.run(
-        [sys.executable, "-m", "speech2text", "transcribe", "--decoder", "lm", str(GOOD), str(ASSETS / "set_a_timer.wav")],
+        [sys.executable, "-m", "speech2text", "transcribe", "--decoder", "lm", str(GOOD), str(TIMER)],
         capture_output=True, timeout=300, env={**__import__("os").environ, **env_home},
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().splitlines() == ["what is your name", "set a timer for ten minutes"]
+    assert result.stdout.decode().splitlines() == ["what is the weather in paris", "set a timer for ten mines"]
     assert list((tmp_path / "cache" / "speech2text").glob("en-small-*.arpa"))  # unpacked once into the cache
 
 
@@ -154,27 +155,26 @@ def test_lm_and_hotword_user_errors_are_one_line(tmp_path):
 def test_plot_draws_one_file(tmp_path):
     result = run("transcribe", GOOD, "--plot", tmp_path / "align.png")
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == "what is your name\n"
+    assert result.stdout.decode() == "what is the weather in paris\n"
     assert (tmp_path / "align.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert run("transcribe", GOOD, GOOD, "--plot", tmp_path / "two.png").returncode == 2
 
 
 def test_a_hotword_phrase_corrects_a_misrecognized_query():
-    """Real model output: the held-out voice's "paris" is misheard until the phrase is boosted."""
-    paris = ASSETS / "weather_in_paris.flac"
-    plain = run("transcribe", paris)
-    assert plain.returncode == 0 and plain.stdout.decode() != "what is the weather in paris\n"
-    boosted = run("transcribe", paris, "--hotword", "weather in paris:10")
+    """Real model output: the held-out voice's "ten minutes" is misheard until the phrase is boosted."""
+    plain = run("transcribe", TIMER)
+    assert plain.returncode == 0 and plain.stdout.decode() == "set a timer for ten mines\n"
+    boosted = run("transcribe", TIMER, "--hotword", "set a timer for ten minutes:10")
     assert boosted.returncode == 0, boosted.stderr.decode()
-    assert boosted.stdout.decode() == "what is the weather in paris\n"
+    assert boosted.stdout.decode() == "set a timer for ten minutes\n"
 
 
 def test_both_runtimes_give_the_same_json():
-    files = [GOOD, ASSETS / "weather_in_paris.flac"]
+    files = [GOOD, TIMER]
     onnx, torch_ = (run("transcribe", *files, "--format", "json", "--runtime", r) for r in ("onnx", "torch"))
     assert onnx.returncode == torch_.returncode == 0, onnx.stderr.decode() + torch_.stderr.decode()
     records = json.loads(onnx.stdout)
-    assert [r["text"] for r in records] == ["what is your name", "what is the weather in parents"]
+    assert [r["text"] for r in records] == ["what is the weather in paris", "set a timer for ten mines"]
     assert [[(w["text"], w["start_s"], w["end_s"]) for w in r["words"]] for r in records] == [
         [(w["text"], w["start_s"], w["end_s"]) for w in r["words"]] for r in json.loads(torch_.stdout)
     ]
@@ -189,7 +189,7 @@ def test_runtime_user_errors_are_one_line():
 
 
 def test_jobs_change_nothing_but_speed(tmp_path):
-    files = [GOOD, ASSETS / "set_a_timer.wav", tmp_path / "missing.wav", ASSETS / "weather_in_paris.flac"]
+    files = [GOOD, TIMER, tmp_path / "missing.wav", ASSETS / "what_is_your_name.wav"]
     one, two = (run("transcribe", *files, "--format", "jsonl", "--jobs", jobs) for jobs in ("1", "2"))
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stdout.decode().count("\n") == 3
@@ -204,12 +204,12 @@ def test_a_character_lm_from_lm_build_decodes_without_a_lexicon(tmp_path):
     # 15 letters, the word separator | and <s>, </s>, <unk>; order 6 by default for characters
     assert ": 19 1-grams, 50 2-grams," in result.stdout.decode() and " 6-grams" in result.stdout.decode()
     plain = run("transcribe", GOOD, "--decoder", "greedy")
-    assert plain.stdout.decode() != "what is your name\n"  # the acoustics alone spell "yeur"
+    assert plain.stdout.decode() != "what is the weather in paris\n"  # the acoustics alone spell "inmperese"
     result = run("transcribe", GOOD, "--lm", tmp_path / "chars.arpa", "--format", "json")
     assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
     record = json.loads(result.stdout)
-    assert record["text"] == "what is your name"
-    assert [w["text"] for w in record["words"]] == ["what", "is", "your", "name"]
+    assert record["text"] == "what is the weather in paris"
+    assert [w["text"] for w in record["words"]] == ["what", "is", "the", "weather", "in", "paris"]
     result = run("transcribe", GOOD, "--lm", tmp_path / "chars.arpa", "--hotword", "paris")
     assert result.returncode == 1 and result.stderr.decode().count("\n") == 1 and "character LM" in result.stderr.decode()
 

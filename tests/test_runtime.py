@@ -95,7 +95,7 @@ def test_an_exported_checkpoint_describes_itself(tmp_path):
     exported = OnnxTranscriber(tmp_path / "m.onnx")
     assert exported.labels == torch_side.labels
     assert exported.sample_rate == 16000 and exported.frame_shift_s == pytest.approx(torch_side.frame_shift_s)
-    assert exported.transcribe(ASSETS / "what_is_your_name.wav").text == "what is your name"
+    assert exported.transcribe(ASSETS / "weather_in_paris.flac").text == "what is the weather in paris"
 
 
 def test_an_onnx_file_without_metadata_is_a_clear_error(tmp_path):
@@ -107,8 +107,8 @@ def test_an_onnx_file_without_metadata_is_a_clear_error(tmp_path):
 def test_the_onnx_runtime_never_imports_torch():
     code = (
         "import sys; from speech2text.cli import main\n"
-        f"code = main(['transcribe', {str(ASSETS / 'what_is_your_name.wav')!r}, '--runtime', 'onnx'])\n"
+        f"code = main(['transcribe', {str(ASSETS / 'weather_in_paris.flac')!r}, '--runtime', 'onnx'])\n"
         "print(code, 'torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.stdout.splitlines() == ["what is your name", "0 False"]
+    assert result.stdout.splitlines() == ["what is the weather in paris", "0 False"]
