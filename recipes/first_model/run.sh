@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces the first bundled model (speech2text/pretrained/en-small.pt) from scratch on CPU.
+# Reproduces the first bundled model from scratch on CPU. It was replaced by recipes/default_model's
+# (2026-11-26); stage 8 writes it to work/first_model/export/, not into the package.
 # Stages are numbered and resumable: each writes a marker when done, and training resumes
 # from its last checkpoint. Usage: recipes/first_model/run.sh [--stage N] [--stop-stage N]
 set -euo pipefail
@@ -43,7 +44,8 @@ evaluate_all() {
 }
 run_stage 7 evaluate evaluate_all
 export_model() {
-  $PY recipes/first_model/export.py $W/run2/best.pt speech2text/pretrained/en-small.pt
-  gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
+  mkdir -p $W/export
+  $PY recipes/first_model/export.py $W/run2/best.pt $W/export/en-small.pt
+  gzip -9 -c $W/lm.arpa > $W/export/en-small.arpa.gz
 }
 run_stage 8 export export_model
