@@ -26,7 +26,7 @@ import random
 import time
 import types
 import typing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -307,6 +307,9 @@ def train(config: TrainConfig) -> Path:
 
 def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     torch.set_num_threads(config.threads)
+    initial = load_checkpoint(resolve_model(config.init_from)) if config.init_from else None
+    if initial:  # fine-tuning keeps the starting model's architecture: config.json and checkpoints record it
+        config = replace(config, model=initial.model.config)
     out = Path(config.out_dir)
     if run.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -330,8 +333,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
 
     # The same seed on every rank gives every rank the same initial weights (DDP would broadcast rank 0's anyway).
     torch.manual_seed(config.seed)
-    initial = load_checkpoint(resolve_model(config.init_from)) if config.init_from else None
-    model = AcousticModel(initial.model.config if initial else config.model)
+    model = AcousticModel(config.model)
     if initial:
         model.load_state_dict(initial.model.state_dict())
     frontend = LogMel(feature_config)

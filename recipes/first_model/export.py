@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -25,10 +26,12 @@ def main() -> None:
     rows = {manifest: read_manifest(manifest) for manifest in manifests}
     metadata = {
         **trained.metadata,
+        # the architecture itself: trainers before 2026-11-26 recorded the default config when fine-tuning
+        "train_config": {**trained.metadata["train_config"], "model": asdict(trained.model.config)},
         "name": args.output.stem,
         "weights": "float16",
         "train_hours": training_hours([row for manifest_rows in rows.values() for row in manifest_rows]),
-        "train_hours_per_manifest": {Path(m).name: training_hours(r) for m, r in rows.items()},
+        "train_hours_per_manifest": {m: training_hours(r) for m, r in rows.items()},
     }
     save_checkpoint(args.output, Checkpoint(trained.model, trained.feature_config, trained.vocabulary, metadata), half=True)
     params = sum(p.numel() for p in trained.model.parameters())
