@@ -25,8 +25,8 @@ from speech2text.model import AcousticModel, ModelConfig  # noqa: E402
 from train_throughput import lj_manifest, model_bound  # noqa: E402
 
 CANDIDATES = {
-    "3 x 192, stride 3 (bundled en-small)": ModelConfig(hidden_size=192, num_layers=3),
-    "3 x 256, stride 3 (recipes/default_model)": ModelConfig(hidden_size=256, num_layers=3),
+    "3 x 192, stride 3 (first en-small; the trainer default)": ModelConfig(hidden_size=192, num_layers=3),
+    "3 x 256, stride 3 (bundled en-small)": ModelConfig(hidden_size=256, num_layers=3),
     "3 x 256, stride 2": ModelConfig(hidden_size=256, num_layers=3, subsampling=2),
     "3 x 256, stride 4": ModelConfig(hidden_size=256, num_layers=3, subsampling=4),
     "4 x 256, stride 3": ModelConfig(hidden_size=256, num_layers=4),
