@@ -66,18 +66,18 @@ polish() {
 run_stage 7 polish polish
 # 8. A third, shorter fine-tuning at half the peak LR that leans on the real speech: clean LJ Speech
 # four times, a quarter of the synthetic speech and half the pitch-shifted copies.
+FOCUS_MIX="$W/synth/train_quarter.jsonl $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl \
+  $W/ljspeech_train.jsonl $REAL"
 focus() {
   awk 'NR % 4 == 1' $W/synth/train.jsonl > $W/synth/train_quarter.jsonl
   awk 'NR % 2' $W/synth_pitch/train.jsonl > $W/synth_pitch/train_half.jsonl
-  fine_tune_from $W/run2/best.pt $W/run3 ${FOCUS_EPOCHS:-3} 6e-4 50 $W/synth/train_quarter.jsonl \
-    $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL
+  fine_tune_from $W/run2/best.pt $W/run3 ${FOCUS_EPOCHS:-3} 6e-4 50 $FOCUS_MIX
 }
 run_stage 8 focus focus
 # 9. The same mix once more from the focused model, at half its peak LR again: the greedy CER on LJ
 # Speech's held-out utterances was still falling with each epoch of stages 7 and 8.
 settle() {
-  fine_tune_from $W/run3/best.pt $W/run4 ${SETTLE_EPOCHS:-4} 3e-4 50 $W/synth/train_quarter.jsonl \
-    $W/synth_pitch/train_half.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $W/ljspeech_train.jsonl $REAL
+  fine_tune_from $W/run3/best.pt $W/run4 ${SETTLE_EPOCHS:-4} 3e-4 50 $FOCUS_MIX
 }
 run_stage 9 settle settle
 # 10. The word 3-gram LM: public-domain text plus the assistant grammar, minus every test sentence.
