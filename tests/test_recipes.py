@@ -196,3 +196,26 @@ def test_scores_per_subset():
         "dev": {"utterances": 2, "wer": 0.0, "cer": 0.0, "exact": 1.0},
         "test": {"utterances": 2, "wer": 2 / 3, "cer": 5 / 13, "exact": 0.0},
     }
+
+
+def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
+    """recipes/synthetic on a few sentences: realism and clean shares, training, one score per held-out voice."""
+    text = tmp_path / "sentences.txt"
+    text.write_text("\n".join(f"the {animal} crossed the {place} at dawn" for animal in ("fox", "cat", "owl", "hen")
+                              for place in ("road", "field", "river")) + "\n")
+    work = tmp_path / "work"
+    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(work), "TEXT": str(text), "HOURS": "0.004",
+           "CLEAN_HOURS": "0.002", "HELDOUT_SENTENCES": "12", "DEV_SENTENCES": "2", "WORKERS": "2", "EPOCHS": "1",
+           "HIDDEN": "16", "LAYERS": "1", "BATCH_SECONDS": "20"}
+    done = subprocess.run(["bash", str(ROOT / "recipes" / "synthetic" / "run.sh")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    train = read_manifest(work / "corpus" / "train.jsonl")
+    clean = read_manifest(work / "clean" / "train.jsonl")
+    assert train and clean and all(row["realism"] == {} for row in clean)
+    # Neither held-out speaker says a word in training; each is scored on its own.
+    assert not {row["voice"]["speaker"] for row in train + clean} & {"slt", "ked"}
+    assert evaluated_subsets(done.stdout) == ["heldout_slt", "heldout_ked"]
+    heldout = read_manifest(work / "corpus" / "heldout.jsonl")
+    assert sum(len(read_manifest(work / f"heldout_{s}.jsonl")) for s in ("slt", "ked")) == len(heldout)
+    assert json.loads((work / "run" / "config.json").read_text())["augment"]["speeds"] == [0.9, 1.0, 1.1, 1.2]

@@ -37,7 +37,8 @@ run_stage 4 pitch-shift $PY recipes/first_model/pitch_shift.py $W/synth/train.js
 # 5. Pretraining on synthetic speech alone: recipes/synthetic/run.sh on this corpus (a 3 x 256 BiLSTM,
 # 4.5 M parameters), then its score on the held-out voice. This is also the synthetic-only model.
 pretrain() {
-  CORPUS=$W/synth WORK=$W/synthetic EPOCHS=${PRETRAIN_EPOCHS:-7} DEVICE=${DEVICE:-auto} recipes/synthetic/run.sh --stage 2
+  CORPUS=$W/synth WORK=$W/synthetic HOLDOUT=slt CLEAN_HOURS=0 HIDDEN=256 LAYERS=3 SPEEDS=0.9,1.0,1.1 LR=2e-3 \
+    BATCH_SECONDS=200 EPOCHS=${PRETRAIN_EPOCHS:-7} DEVICE=${DEVICE:-auto} recipes/synthetic/run.sh --stage 2
 }
 run_stage 5 pretrain pretrain
 # 6. Fine-tuning on real and synthetic speech together: every second synthetic utterance (5.2 h) and

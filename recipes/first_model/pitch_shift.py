@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from speech2text.data import read_manifest, write_manifest  # noqa: E402
 
 
-def shift(job: tuple[dict, Path, int]) -> dict | None:
+def shift(job: tuple[dict, Path, int]) -> dict | str:
+    """The pitch-shifted row, or sox's error message."""
     row, target, cents = job
     if not target.exists():
         tmp = target.with_suffix(".tmp.flac")
@@ -31,7 +32,7 @@ def shift(job: tuple[dict, Path, int]) -> dict | None:
             capture_output=True,
         )
         if done.returncode != 0:
-            return None
+            return done.stderr.decode(errors="replace").strip() or f"sox exited with {done.returncode}"
         tmp.rename(target)  # atomic, so an interrupted run resumes cleanly
     return {**row, "audio": str(target.resolve()), "pitch_cents": cents}
 
@@ -56,10 +57,14 @@ def main() -> None:
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(tqdm(pool.map(shift, jobs), total=len(jobs), desc="pitch shift", unit="utt"))
-    kept = [row for row in results if row is not None]
+    kept = [row for row in results if isinstance(row, dict)]
+    errors = [row for row in results if isinstance(row, str)]
+    if jobs and not kept:
+        # A sox without FLAC support fails on every file; an empty manifest would only fail later, in training.
+        sys.exit(f"pitch_shift.py: sox failed on all {len(jobs)} utterances; the first error: {errors[0]}")
     write_manifest(args.out / "train.jsonl", kept)
     hours = sum(row["duration"] for row in kept) / 3600
-    print(f"{len(kept)} pitch-shifted utterances ({hours:.2f} h), {len(jobs) - len(kept)} failed")
+    print(f"{len(kept)} pitch-shifted utterances ({hours:.2f} h), {len(errors)} failed")
 
 
 if __name__ == "__main__":
