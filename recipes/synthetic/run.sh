@@ -29,7 +29,7 @@ C=${CORPUS:-$W/corpus}
 if [ -n "${CORPUS:-}" ]; then touch "$W/.done.1"; fi
 run_stage 1 synthesize $S2T synthesize "${SYNTH[@]}" --hours ${HOURS:-10} --out $C
 # 2. A clean share: the engines' own output, other sentences and voices (seed 7), none of dev or held-out.
-# The realism pass alone left the model weaker on clean speech, which is what the held-out voices are.
+# The held-out voices are scored on clean engine output, which the realism pass alone never gives the model.
 CLEAN_HOURS=${CLEAN_HOURS:-5}
 clean_share() {
   if [ "$CLEAN_HOURS" = 0 ]; then return; fi
