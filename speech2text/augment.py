@@ -1,4 +1,5 @@
-"""Training-time augmentation: speed perturbation, gain, additive noise, reverberation, telephone band, SpecAugment.
+"""Training-time augmentation: speed perturbation, gain, additive noise, reverberation, telephone band,
+vocal tract length perturbation and SpecAugment.
 
 All of it is off at evaluation time: the trainer calls these only on training batches.
 """
@@ -8,10 +9,12 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torchaudio
 
 from .audio import SAMPLE_RATE
+from .runtime import _slaney_hz_to_mel, _slaney_mel_to_hz
 
 TELEPHONE_RATE = 8_000
 
@@ -26,6 +29,9 @@ class AugmentConfig:
     reverb_prob: float = 0.0  # convolve with a synthetic room response decaying 60 dB in rt60_s
     rt60_s: tuple[float, float] = (0.2, 0.8)
     telephone_prob: float = 0.0  # band-limit to a telephone's 4 kHz: down to 8 kHz and back
+    # Vocal tract length perturbation: each utterance's spectrum stretched by a factor drawn from this
+    # range (1.0, 1.0 is off). Above 1 moves formants up, as from a man's voice towards a woman's.
+    vtlp: tuple[float, float] = (1.0, 1.0)
     freq_masks: int = 2
     freq_mask_bins: int = 15
     time_masks: int = 2
@@ -87,17 +93,52 @@ class WaveAugment:
         return torchaudio.functional.fftconvolve(samples, response)[:, : samples.shape[1]]
 
 
-class SpecAugment(torch.nn.Module):
-    """Frequency and time masks on features (batch, frames, n_mels), torchaudio's transforms."""
+def vtlp_source_bins(alpha: float, n_mels: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """For each mel bin of a spectrum warped by `alpha`, the fractional mel bin of the original it reads.
 
-    def __init__(self, config: AugmentConfig):
+    The warp of Jaitly and Hinton (2013, "Vocal Tract Length Perturbation improves speech
+    recognition"): frequency f comes from f / alpha up to a boundary at 80% of Nyquist, then a
+    straight line that keeps Nyquist in place, so no band is lost or invented at the top.
+    torchaudio has no VTLP; on log-mel features it is this one interpolation along the mel axis.
+    """
+    nyquist = sample_rate / 2
+    mel_points = np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(nyquist), n_mels + 2)
+    centers_mel = mel_points[1:-1]
+    centers_hz = _slaney_mel_to_hz(centers_mel)
+    boundary = 0.8 * nyquist
+    source_hz = np.where(
+        centers_hz <= boundary,
+        centers_hz / alpha,
+        boundary / alpha + (centers_hz - boundary) * (nyquist - boundary / alpha) / (nyquist - boundary),
+    )
+    return np.interp(_slaney_hz_to_mel(source_hz), centers_mel, np.arange(n_mels))
+
+
+def warp_vocal_tract(features: torch.Tensor, alphas: list[float]) -> torch.Tensor:
+    """Each utterance of (batch, frames, n_mels) log-mel features with its spectrum stretched by alphas[i]."""
+    n_mels = features.shape[-1]
+    source = torch.tensor(np.stack([vtlp_source_bins(a, n_mels) for a in alphas]), dtype=features.dtype,
+                          device=features.device)[:, None, :].expand(*features.shape)  # (batch, frames, n_mels)
+    low = source.floor().long().clamp_max(n_mels - 1)
+    high = (low + 1).clamp_max(n_mels - 1)
+    weight = source - low
+    return features.gather(2, low) * (1 - weight) + features.gather(2, high) * weight
+
+
+class SpecAugment(torch.nn.Module):
+    """Vocal tract length perturbation, then frequency and time masks (torchaudio's), on features (batch, frames, n_mels)."""
+
+    def __init__(self, config: AugmentConfig, rng: random.Random | None = None):
         super().__init__()
         self.freq = torchaudio.transforms.FrequencyMasking(config.freq_mask_bins, iid_masks=True)
         self.time = torchaudio.transforms.TimeMasking(config.time_mask_frames, iid_masks=True, p=0.2)
         self.config = config
+        self.rng = rng or random.Random(0)
 
     def forward(self, features: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
         """Masked cells take `fill` (n_mels,), the per-bin training mean, which normalizes to zero."""
+        if tuple(self.config.vtlp) != (1.0, 1.0):
+            features = warp_vocal_tract(features, [self.rng.uniform(*self.config.vtlp) for _ in features])
         x = (features - fill).transpose(1, 2).unsqueeze(1)  # (batch, 1, n_mels, frames)
         for _ in range(self.config.freq_masks):
             x = self.freq(x)

@@ -375,7 +375,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         trainable = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     use_amp = config.amp and device.type == "cuda"
     wave_augment = WaveAugment(config.augment, rng) if config.augment else None
-    spec_augment = SpecAugment(config.augment).to(device) if config.augment else None
+    spec_augment = SpecAugment(config.augment, rng).to(device) if config.augment else None
     ctc = torch.nn.CTCLoss(blank=vocabulary.blank_id, reduction="none", zero_infinity=True)
 
     def save(path: Path, with_trainer: bool = True) -> None:

@@ -189,6 +189,24 @@ def test_telephone_band_and_reverberation_augmentation():
     assert float((tail**2).sum()) == pytest.approx(1.0, rel=1e-5)
 
 
+def test_vocal_tract_warp_moves_a_tone_as_a_higher_tone_sounds():
+    import torch
+
+    from speech2text.augment import warp_vocal_tract
+    from speech2text.features import LogMel
+
+    t = torch.arange(16_000) / 16_000
+    tones = torch.stack([torch.sin(2 * torch.pi * hz * t) for hz in (1_000, 1_200, 800)])
+    features, _ = LogMel()(tones, torch.tensor([16_000, 16_000, 8_000]))
+    peak = features[:, :50].mean(1).argmax(1).tolist()  # the mel bin of each tone
+
+    warped = warp_vocal_tract(features[:1].expand(3, -1, -1).clone(), [1.2, 0.8, 1.0])
+    assert warped[:, :50].mean(1).argmax(1).tolist() == [peak[1], peak[2], peak[0]]  # 1 kHz * 1.2, * 0.8, * 1
+    assert torch.equal(warped[2], features[0])  # 1.0 is no warp
+    short = warp_vocal_tract(features[2:], [1.2])
+    assert not short[0, 51:].any()  # padding past an utterance's end stays zero
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train"], "no train_manifests: give a CONFIG file that sets it, train_manifests=..., or --train"),
     (["train", "missing.toml"], "missing.toml: no such config file"),
