@@ -206,7 +206,7 @@ def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
     work = tmp_path / "work"
     env = {**os.environ, "PYTHON": sys.executable, "WORK": str(work), "TEXT": str(text), "HOURS": "0.004",
            "CLEAN_HOURS": "0.002", "HELDOUT_SENTENCES": "12", "DEV_SENTENCES": "2", "WORKERS": "2", "EPOCHS": "1",
-           "HIDDEN": "16", "LAYERS": "1", "BATCH_SECONDS": "20"}
+           "HIDDEN": "16", "LAYERS": "1", "BATCH_SECONDS": "20", "VTLP": "0.9,1.15"}
     done = subprocess.run(["bash", str(ROOT / "recipes" / "synthetic" / "run.sh")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
@@ -218,4 +218,5 @@ def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
     assert evaluated_subsets(done.stdout) == ["heldout_slt", "heldout_ked"]
     heldout = read_manifest(work / "corpus" / "heldout.jsonl")
     assert sum(len(read_manifest(work / f"heldout_{s}.jsonl")) for s in ("slt", "ked")) == len(heldout)
-    assert json.loads((work / "run" / "config.json").read_text())["augment"]["speeds"] == [0.9, 1.0, 1.1, 1.2]
+    augment = json.loads((work / "run" / "config.json").read_text())["augment"]
+    assert (augment["speeds"], augment["vtlp"]) == ([0.9, 1.0, 1.1, 1.2], [0.9, 1.15])

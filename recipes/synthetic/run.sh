@@ -6,10 +6,12 @@
 #   PYTHON, WORK (default work/synthetic), WORKERS (all cores), DEVICE (auto)
 #   HOLDOUT (slt,ked): speakers kept out of training; each is scored on its own
 #   HOURS (10) of speech through the realism pass, CLEAN_HOURS (5) of clean engine output (0: none)
-#   TEXT (../shared/data/text/*.txt): sentence files, with the assistant grammar; HELDOUT_SENTENCES (300), DEV_SENTENCES (200)
+#   TEXT (../shared/data/text/*.txt): sentence files, with the assistant grammar; TEXT= (empty): the grammar alone
+#   HELDOUT_SENTENCES (300), DEV_SENTENCES (200)
 #   CORPUS: a corpus that `speech2text synthesize` already made (e.g. work/default_model/synth); stage 1 is then skipped
 #   HIDDEN (320), LAYERS (4), EPOCHS (8), BATCH_SECONDS (200; 600 suits a GPU), LR (2e-3)
 #   SPEEDS (0.9,1.0,1.1,1.2): speed perturbation; 1.2 shortens the vocal tract, towards the female slt
+#   VTLP (1.0,1.0: off): range of vocal tract length perturbation factors, e.g. 0.9,1.2
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
@@ -20,7 +22,8 @@ W=${WORK:-work/synthetic}
 S2T="$PY -m speech2text"
 mkdir -p "$W"
 HOLDOUT=${HOLDOUT:-slt,ked}
-SYNTH=(--queries --text ${TEXT:-../shared/data/text/*.txt} --holdout-voices $HOLDOUT --workers ${WORKERS:-$(nproc)}
+TEXT=${TEXT-../shared/data/text/*.txt}
+SYNTH=(--queries ${TEXT:+--text $TEXT} --holdout-voices $HOLDOUT --workers ${WORKERS:-$(nproc)}
        --heldout-sentences ${HELDOUT_SENTENCES:-300} --dev-sentences ${DEV_SENTENCES:-200})
 
 # 1. Ten hours of speech from public-domain sentences and the voice-assistant grammar, through the
@@ -43,7 +46,7 @@ train() {
   if [ "$CLEAN_HOURS" != 0 ]; then manifests+=(--train $W/clean/train.jsonl); fi
   $S2T train "${manifests[@]}" --dev $C/dev.jsonl --out $W/run --hidden-size ${HIDDEN:-320} --num-layers ${LAYERS:-4} \
     --epochs ${EPOCHS:-8} --lr ${LR:-2e-3} --batch-seconds ${BATCH_SECONDS:-200} --warmup-steps 200 \
-    --device ${DEVICE:-auto} "augment.speeds=[${SPEEDS:-0.9,1.0,1.1,1.2}]"
+    --device ${DEVICE:-auto} "augment.speeds=[${SPEEDS:-0.9,1.0,1.1,1.2}]" "augment.vtlp=[${VTLP:-1.0,1.0}]"
 }
 run_stage 3 train train
 # 4. Each held-out voice on the unseen sentences, greedy (the bundled LM's text could hold these sentences).
