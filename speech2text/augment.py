@@ -126,7 +126,7 @@ def warp_vocal_tract(features: torch.Tensor, alphas: list[float]) -> torch.Tenso
 
 
 class SpecAugment(torch.nn.Module):
-    """Vocal tract length perturbation, then frequency and time masks (torchaudio's), on features (batch, frames, n_mels)."""
+    """Vocal tract length perturbation, then torchaudio's frequency and time masks, on (batch, frames, n_mels)."""
 
     def __init__(self, config: AugmentConfig, rng: random.Random | None = None):
         super().__init__()
