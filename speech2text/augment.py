@@ -14,7 +14,7 @@ import torch
 import torchaudio
 
 from .audio import SAMPLE_RATE
-from .runtime import _slaney_hz_to_mel, _slaney_mel_to_hz
+from .runtime import _slaney_hz_to_mel, _slaney_mel_to_hz, slaney_mel_points
 
 TELEPHONE_RATE = 8_000
 
@@ -102,8 +102,7 @@ def vtlp_source_bins(alpha: float, n_mels: int, sample_rate: int = SAMPLE_RATE) 
     torchaudio has no VTLP; on log-mel features it is this one interpolation along the mel axis.
     """
     nyquist = sample_rate / 2
-    mel_points = np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(nyquist), n_mels + 2)
-    centers_mel = mel_points[1:-1]
+    centers_mel = slaney_mel_points(sample_rate, n_mels)[1:-1]
     centers_hz = _slaney_mel_to_hz(centers_mel)
     boundary = 0.8 * nyquist
     source_hz = np.where(

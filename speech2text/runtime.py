@@ -43,12 +43,17 @@ def _slaney_mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
 
 
+def slaney_mel_points(sample_rate: int, n_mels: int) -> np.ndarray:
+    """The n_mels + 2 points, evenly spaced in mel from 0 Hz to Nyquist: filter m rises from point m,
+    peaks at point m + 1 (its center) and falls to point m + 2."""
+    return np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(sample_rate / 2), n_mels + 2)
+
+
 @functools.cache
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
     """(n_fft // 2 + 1, n_mels) triangular filters, Slaney scale and area norm: torchaudio's melscale_fbanks."""
     all_freqs = np.linspace(0, sample_rate // 2, n_fft // 2 + 1)
-    mel_points = np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(sample_rate / 2), n_mels + 2)
-    hz_points = _slaney_mel_to_hz(mel_points)
+    hz_points = _slaney_mel_to_hz(slaney_mel_points(sample_rate, n_mels))
     spacing = np.diff(hz_points)
     slopes = hz_points[None, :] - all_freqs[:, None]
     rising, falling = -slopes[:, :-2] / spacing[:-1], slopes[:, 2:] / spacing[1:]
