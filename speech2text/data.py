@@ -114,10 +114,15 @@ class BucketBatchSampler(Sampler):
     def set_epoch(self, epoch: int, skip_batches: int = 0) -> None:
         self.epoch, self.skip_batches = epoch, skip_batches
 
+    def epoch_indices(self, rng: random.Random) -> list[int]:
+        """The utterances of this epoch: every one once (a mixture sampler draws them instead)."""
+        return list(range(len(self.durations)))
+
     def batches(self) -> list[list[int]]:
         rng = random.Random(self.seed * 100_003 + self.epoch)
-        noisy = [d * (rng.uniform(0.9, 1.1) if self.shuffle else 1.0) for d in self.durations]
-        order = sorted(range(len(self.durations)), key=noisy.__getitem__)
+        indices = self.epoch_indices(rng)
+        noisy = [self.durations[i] * (rng.uniform(0.9, 1.1) if self.shuffle else 1.0) for i in indices]
+        order = [indices[k] for k in sorted(range(len(indices)), key=noisy.__getitem__)]
         batches, current, longest = [], [], 0.0
         for index in order:
             longest_if_added = max(longest, self.durations[index])
@@ -138,3 +143,37 @@ class BucketBatchSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.batches()) - self.skip_batches
+
+
+class MixtureBatchSampler(BucketBatchSampler):
+    """Length-bucketed batches drawn from several sources in declared proportions.
+
+    Each epoch holds `epoch_hours` of audio; source i contributes weights[i] / sum(weights) of it,
+    drawn without replacement from a fresh shuffle of that source and cycled when the source is
+    smaller than its share (a small real corpus is then seen several times an epoch, a large
+    synthetic one in part: the weight, not the corpus size, decides how much each teaches).
+    The draw depends only on (seed, epoch), so a resumed run skips exactly the batches it has done.
+    """
+
+    def __init__(self, durations: list[float], sources: list[int], weights: list[float], epoch_hours: float,
+                 max_batch_s: float, **kwargs):
+        super().__init__(durations, max_batch_s, **kwargs)
+        self.members = [[i for i, s in enumerate(sources) if s == source] for source in range(len(weights))]
+        empty = [source for source, members in enumerate(self.members) if not members and weights[source] > 0]
+        if empty:
+            raise ValueError(f"source {empty[0]} has a sampling weight but no utterances")
+        total = sum(weights)
+        self.target_s = [3600 * epoch_hours * w / total for w in weights]
+
+    def epoch_indices(self, rng: random.Random) -> list[int]:
+        chosen = []
+        for members, target_s in zip(self.members, self.target_s):
+            taken_s, order = 0.0, []
+            while taken_s < target_s and members:
+                if not order:
+                    order = members[:]
+                    rng.shuffle(order)
+                index = order.pop()
+                chosen.append(index)
+                taken_s += self.durations[index]
+        return chosen

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .data import BucketBatchSampler, SpeechDataset, collate, read_manifest
+from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collate, read_manifest
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
 from .model import AcousticModel, ModelConfig
@@ -55,6 +55,10 @@ class TrainConfig:
     train_manifests: tuple[str, ...]
     out_dir: str
     dev_manifest: str | None = None
+    # A declared data mixture: one sampling weight per training manifest, and the hours of audio an
+    # epoch draws (MixtureBatchSampler). Empty: every utterance once per epoch.
+    source_weights: tuple[float, ...] = ()
+    epoch_hours: float | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
     epochs: int = 20
@@ -84,6 +88,14 @@ class TrainConfig:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.patience is not None and self.patience < 1:
             raise ConfigError(f"patience must be at least 1, not {self.patience}")
+        if self.source_weights:
+            if len(self.source_weights) != len(self.train_manifests):
+                raise ConfigError(f"source_weights: {len(self.source_weights)} weights for "
+                                  f"{len(self.train_manifests)} train_manifests; give one per manifest")
+            if not all(math.isfinite(w) and w >= 0 for w in self.source_weights) or not sum(self.source_weights):
+                raise ConfigError(f"source_weights must be finite, >= 0 and not all 0, not {self.source_weights}")
+        if self.epoch_hours is not None and not (math.isfinite(self.epoch_hours) and self.epoch_hours > 0):
+            raise ConfigError(f"epoch_hours must be a positive number, not {self.epoch_hours}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -237,6 +249,17 @@ def training_hours(rows: list[dict]) -> float:
     return sum({row["audio"]: row["duration"] for row in rows}.values()) / 3600
 
 
+def _mixture_table(config: TrainConfig, rows: list[dict], epoch_hours: float) -> str:
+    """What each source holds and how much of every epoch it gives."""
+    total = sum(config.source_weights)
+    lines = [f"data mixture, {epoch_hours:.2f} h per epoch:"]
+    for i, (manifest, weight) in enumerate(zip(config.train_manifests, config.source_weights)):
+        hours = training_hours([row for row in rows if row["source"] == i])
+        share = epoch_hours * weight / total
+        lines.append(f"  {weight / total:6.1%}  {share:6.2f} h of {hours:6.2f} h ({share / max(hours, 1e-9):4.1f}x)  {manifest}")
+    return "\n".join(lines)
+
+
 def fit_normalizer(model: AcousticModel, frontend: LogMel, dataset: SpeechDataset, count: int, seed: int) -> None:
     indices = random.Random(seed).sample(range(len(dataset)), min(count, len(dataset)))
     samples, lengths, _, _ = collate([dataset[i] for i in indices])
@@ -318,12 +341,19 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     say = print if run.is_main else (lambda *args, **kwargs: None)
 
     vocabulary, feature_config = Vocabulary(), FeatureConfig()
-    rows = [row for manifest in config.train_manifests for row in read_manifest(manifest)]
+    rows = [row | {"source": i} for i, manifest in enumerate(config.train_manifests) for row in read_manifest(manifest)]
     rows = [row for row in rows if row["text"]]
     dev_rows = read_manifest(config.dev_manifest) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
-    sampler = BucketBatchSampler([row["duration"] for row in rows], config.max_batch_s, seed=config.seed,
-                                 sorta_grad=config.sorta_grad, rank=run.rank, world_size=run.world_size)
+    durations = [row["duration"] for row in rows]
+    batching = dict(seed=config.seed, sorta_grad=config.sorta_grad, rank=run.rank, world_size=run.world_size)
+    if config.source_weights:
+        epoch_hours = config.epoch_hours or training_hours(rows)
+        sampler = MixtureBatchSampler(durations, [row["source"] for row in rows], list(config.source_weights),
+                                      epoch_hours, config.max_batch_s, **batching)
+        say(_mixture_table(config, rows, epoch_hours))
+    else:
+        sampler = BucketBatchSampler(durations, config.max_batch_s, **batching)
     loader = DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate, num_workers=config.num_workers,
         persistent_workers=False, prefetch_factor=4 if config.num_workers else None,
