@@ -45,7 +45,7 @@ evaluate_all() {
 run_stage 7 evaluate evaluate_all
 export_model() {
   mkdir -p $W/export
-  $PY recipes/first_model/export.py $W/run2/best.pt $W/export/en-small.pt
+  $PY recipes/default_model/export.py $W/run2/best.pt $W/export/en-small.pt
   gzip -9 -c $W/lm.arpa > $W/export/en-small.arpa.gz
 }
 run_stage 8 export export_model
