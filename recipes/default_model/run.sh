@@ -56,9 +56,10 @@ train() {
 }
 run_stage 6 train train
 # 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test
-# sentence; its weights tuned on dev.
-HELD_OUT="--exclude $W/dev.jsonl --exclude $W/neural_heldout_test.jsonl --exclude $W/ljspeech_test.jsonl \
-  --exclude $W/neural/dev.jsonl"
+# sentence (FSDD's are single digit words: excluding them would drop every sentence with a number);
+# its weights tuned on dev.
+HELD_OUT="--exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl --exclude $W/neural/dev.jsonl \
+  --exclude $W/neural/heldout.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
   $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
