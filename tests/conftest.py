@@ -8,9 +8,23 @@ import pytest
 import soundfile
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 ASSETS = ROOT / "assets"
+# Real recordings carried with the tests, so that a fresh clone needs nothing beside it (fixtures/README.md).
+FIXTURES = ROOT / "tests" / "fixtures"
+FSDD = FIXTURES / "fsdd"  # {digit}_{speaker}_{index}.flac, 8 kHz
+LJSPEECH = FIXTURES / "ljspeech"  # {id}.flac, 16 kHz, with metadata.csv
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def fsdd_text(path: Path) -> str:
+    """The transcript of an FSDD recording: the digit in its file name, spelled out."""
+    return DIGITS[int(path.name.split("_")[0])]
+
+
+def ljspeech_texts() -> dict[Path, str]:
+    """Each LJ Speech fixture file with its normalized transcript (metadata.csv: id|raw|normalized), in id order."""
+    rows = (line.split("|") for line in (LJSPEECH / "metadata.csv").read_text(encoding="utf-8").splitlines())
+    return {LJSPEECH / f"{utterance_id}.flac": normalized for utterance_id, _, normalized in sorted(rows)}
 
 
 @pytest.fixture
@@ -28,7 +42,7 @@ def fsdd_manifest(tmp_path) -> Path:
     """Four real FSDD recordings of four different digits, as a manifest."""
     rows = []
     for digit in (0, 1, 3, 7):
-        path = SHARED / "fsdd" / "recordings" / f"{digit}_jackson_10.flac"
+        path = FSDD / f"{digit}_jackson_10.flac"
         info = soundfile.info(str(path))
         rows.append({"audio": str(path), "text": DIGITS[digit], "duration": info.frames / info.samplerate})
     manifest = tmp_path / "digits.jsonl"

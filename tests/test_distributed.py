@@ -7,7 +7,7 @@ import sys
 import pytest
 import soundfile
 import torch
-from conftest import DIGITS, SHARED
+from conftest import DIGITS, FSDD
 
 from speech2text.checkpoint import load_checkpoint
 from speech2text.data import BucketBatchSampler
@@ -20,7 +20,7 @@ def digit_manifest(path):
     recordings = [(digit, "jackson") for digit in range(10)] + [(9, "lucas")]
     rows = []
     for digit, speaker in recordings:
-        audio = SHARED / "fsdd" / "recordings" / f"{digit}_{speaker}_12.flac"
+        audio = FSDD / f"{digit}_{speaker}_12.flac"
         rows.append({"audio": str(audio), "text": DIGITS[digit], "duration": soundfile.info(str(audio)).duration})
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return rows

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import FSDD
 from speech2text.audio import SAMPLE_RATE, load_audio
 from speech2text.stream import StreamingRecognizer, file_chunks
 from speech2text.vad import FRAME_MS, Endpointer, VadConfig
@@ -13,7 +13,7 @@ def digits_with_pauses(pause_s: float = 1.0):
     """Three real FSDD digits separated by silence; returns samples and each digit's (start, end) in seconds."""
     pieces, spans, t = [np.zeros(int(0.5 * SAMPLE_RATE), np.float32)], [], 0.5
     for name in ("2_theo_0", "5_theo_1", "9_theo_2"):
-        speech = load_audio(SHARED / "fsdd" / "recordings" / f"{name}.flac")
+        speech = load_audio(FSDD / f"{name}.flac")
         pieces += [speech, np.zeros(int(pause_s * SAMPLE_RATE), np.float32)]
         spans.append((t, t + len(speech) / SAMPLE_RATE))
         t += len(speech) / SAMPLE_RATE + pause_s
