@@ -1,0 +1,63 @@
+"""The only place that tests the bundled model's accuracy.
+
+Every other test compares code paths with each other (the command with the Python API,
+ONNX Runtime with PyTorch, batched with one by one ...), so it holds for any model. Here
+`speech2text transcribe`, with the defaults a user gets, is scored against the right
+transcripts of speech the model never trained on: the three queries in assets/, the FSDD
+test split among the fixtures and the six LJ Speech fixtures (tests/fixtures/README.md).
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ASSETS, FSDD, fsdd_text, ljspeech_texts
+from speech2text.metrics import error_rates
+from speech2text.text import normalize_text
+
+# Corpus WER bounds. The bundled en-small model (2026-11-26) measures, with the default LM decoder:
+MAX_ASSET_WER = 0.13  # 0.125: 2 of 16 words wrong ("set a timer for ten mines", "what is name")
+MAX_FSDD_WER = 0.19  # 0.182: 2 of 11 held-out digits wrong (theo's "five" as "one", "nine" as "no")
+MAX_LJ_WER = 0.32  # 0.311: 19 of 61 words wrong
+
+ASSET_TEXTS = {
+    ASSETS / "set_a_timer.wav": "set a timer for ten minutes",
+    ASSETS / "what_is_your_name.wav": "what is your name",
+    ASSETS / "weather_in_paris.flac": "what is the weather in paris",
+}
+FSDD_TEXTS = {path: fsdd_text(path) for path in sorted(FSDD.glob("*.flac")) if int(path.stem.split("_")[2]) < 5}
+LJ_TEXTS = {path: normalize_text(text) for path, text in ljspeech_texts().items()}
+
+
+@pytest.fixture(scope="module")
+def heard() -> dict[str, str]:
+    """What `speech2text transcribe` prints for every scored file, by path."""
+    assert len(FSDD_TEXTS) == 11 and len(LJ_TEXTS) == 6  # every fixture is there to be scored
+    files = [*ASSET_TEXTS, *FSDD_TEXTS, *LJ_TEXTS]
+    result = subprocess.run([sys.executable, "-m", "speech2text", "transcribe", "--format", "jsonl", *map(str, files)],
+                            capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr.decode()
+    return {record["audio"]: record["text"] for record in map(json.loads, result.stdout.decode().splitlines())}
+
+
+def word_error_rate(texts: dict, heard: dict[str, str]) -> tuple[float, list]:
+    """Corpus WER of what was heard against `texts` (path -> reference), and the (reference, heard) pairs."""
+    pairs = [(reference, heard[str(path)]) for path, reference in texts.items()]
+    return error_rates(*map(list, zip(*pairs)))["wer"], pairs
+
+
+def test_the_three_assets(heard):
+    wer, pairs = word_error_rate(ASSET_TEXTS, heard)
+    assert wer <= MAX_ASSET_WER, pairs
+
+
+def test_held_out_fsdd_digits(heard):
+    wer, pairs = word_error_rate(FSDD_TEXTS, heard)
+    assert wer <= MAX_FSDD_WER, pairs
+
+
+def test_held_out_ljspeech_sentences(heard):
+    wer, pairs = word_error_rate(LJ_TEXTS, heard)
+    assert wer <= MAX_LJ_WER, pairs
