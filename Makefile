@@ -1,11 +1,11 @@
 # Two commands do all the setup on a fresh machine:
 #   make run    creates .venv, installs speech2text, transcribes assets/ with the bundled model
-#   make test   the same install, then the test suite
+#   make test   the same install and the Debian packages the tests need, then the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install system-packages run test test-fast bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,voices,whisper]'
 	touch $@
 
-install: $(VENV)/.installed
+# espeak-ng, festival, sox, PulseAudio ...: installed when missing as root with apt-get, else named in one line.
+system-packages:
+	@.ci/apt-packages.sh
+
+install: system-packages $(VENV)/.installed
 
 run: install
 	@for f in assets/*.wav assets/*.flac; do printf '%s\t' "$$f"; $(BIN)/speech2text transcribe "$$f"; done
