@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+from pathlib import Path
 
 from ..errors import describe_os_error
 
@@ -28,11 +30,41 @@ def positive_int(text: str) -> int:
     return value
 
 
+# More threads than this only queue up (and --threads 100000 once hung torch's thread pool).
+MAX_THREADS = max(64, 4 * (os.cpu_count() or 1))
+
+
+def thread_count(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_THREADS}, not {value}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """A float flag: nan and inf are refused (an LM weight of nan silently empties every transcript)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, not {text!r}")
+    return value
+
+
 def float_list(text: str) -> list[float]:
     try:
-        return [float(item) for item in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, not {text!r}") from None
+        return [finite_float(item) for item in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
+
+
+def refuse_overwriting_input(output: Path, inputs: list[Path]) -> None:
+    """A command never writes over its own input: ValueError when `output` is one of `inputs`."""
+    target = Path(output).resolve()
+    for source in inputs:
+        if Path(source).resolve() == target:
+            raise ValueError(f"{output}: this is also an input; write the output somewhere else")
 
 
 def hotword(text: str) -> tuple[str, float]:
@@ -41,9 +73,9 @@ def hotword(text: str) -> tuple[str, float]:
 
     phrase, _, bonus = text.rpartition(":") if ":" in text else (text, "", "10")
     try:
-        value = float(bonus)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected PHRASE or PHRASE:BONUS, not {text!r}") from None
+        value = finite_float(bonus)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected PHRASE or PHRASE:BONUS with a finite BONUS, not {text!r}") from None
     if not normalize_text(phrase):
         raise argparse.ArgumentTypeError(f"the hotword {text!r} has no words")
     return normalize_text(phrase), value

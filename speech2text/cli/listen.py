@@ -6,7 +6,17 @@ import json
 import sys
 from pathlib import Path
 
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, os_error, positive_int
+from .common import (
+    DEFAULT_THREADS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    hotword,
+    os_error,
+    positive_int,
+    thread_count,
+)
 
 
 def cmd_devices(args) -> int:
@@ -162,7 +172,7 @@ def add_parsers(sub) -> None:
                    help="decoder of the final lines: LM beam search (default) or greedy; partials are always greedy")
     p.add_argument("--lm", type=Path, help="ARPA word n-gram model (default: the bundled one)")
     p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]", help="boost a phrase (repeatable)")
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_listen)
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, float_list, os_error, positive_int
+from .common import (
+    DEFAULT_THREADS,
+    EXIT_FAILED,
+    EXIT_OK,
+    error,
+    float_list,
+    os_error,
+    positive_int,
+    refuse_overwriting_input,
+    thread_count,
+)
 
 
 def cmd_lm_build(args) -> int:
@@ -25,6 +35,7 @@ def cmd_lm_build(args) -> int:
         return EXIT_FAILED
     excluded = set()
     try:
+        refuse_overwriting_input(args.output, [*args.text, *args.exclude])
         for manifest in args.exclude:
             excluded |= {normalize_text(row["text"]) for row in read_manifest(manifest)}
         sentences = []
@@ -35,7 +46,7 @@ def cmd_lm_build(args) -> int:
         model = estimate(units, order=args.order or DEFAULT_ORDER[args.units], prune_singletons=args.prune)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         model.write_arpa(args.output)
-    except (ManifestError, LanguageModelError) as e:
+    except (ManifestError, LanguageModelError, ValueError) as e:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
@@ -95,5 +106,5 @@ def add_parsers(sub) -> None:
     p.add_argument("--lm", type=Path, help="ARPA file (default: the bundled LM)")
     p.add_argument("--lm-weights", type=float_list, default=[0.3, 0.5, 0.8, 1.2, 1.6])
     p.add_argument("--word-scores", type=float_list, default=[-1.0, 0.0, 1.0, 2.0])
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_lm_tune)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, os_error, positive_int
+from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, finite_float, os_error, positive_int, thread_count
 
 # The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
 CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
@@ -184,7 +184,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-amp", action="store_true", help="on CUDA, train in float32 instead of bfloat16 autocast")
     p.add_argument("--checkpoint-every", type=positive_int, help="steps between checkpoints, default 200")
     p.add_argument("--workers", type=int, help="data loading processes, default 1")
-    p.add_argument("--threads", type=positive_int, help=f"default {DEFAULT_THREADS}")
+    p.add_argument("--threads", type=thread_count, help=f"default {DEFAULT_THREADS}")
     p.add_argument("--seed", type=int)
     p.set_defaults(run=cmd_train, config=None, overrides=[])
 
@@ -197,7 +197,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm")
     p.add_argument("--lm", type=Path, help="ARPA word n-gram model; implies --decoder lm (default LM: the bundled one)")
     p.add_argument("--words", type=Path, help="closed vocabulary: a file of the allowed words; implies --decoder lm")
-    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT)
-    p.add_argument("--word-score", type=float, default=WORD_SCORE)
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS)
+    p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT)
+    p.add_argument("--word-score", type=finite_float, default=WORD_SCORE)
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_evaluate)

@@ -7,7 +7,19 @@ import sys
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, hotword, os_error, positive_int
+from .common import (
+    DEFAULT_THREADS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    finite_float,
+    hotword,
+    os_error,
+    positive_int,
+    refuse_overwriting_input,
+    thread_count,
+)
 
 
 def draw_plot(transcriber, path: str, transcript, png: Path) -> None:
@@ -160,10 +172,11 @@ def cmd_export(args) -> int:
     from ..transcribe import Transcriber, resolve_model
 
     try:
+        refuse_overwriting_input(args.output, [resolve_model(args.model)])
         transcriber = Transcriber.from_pretrained(args.model)
         # The ONNX file carries what the torch-free runtime needs: frontend settings, labels, source checksum.
         export(transcriber.model, args.output, args.format, onnx_metadata(transcriber, resolve_model(args.model)))
-    except (CheckpointError, OSError) as e:
+    except (CheckpointError, OSError, ValueError) as e:
         error(str(e))
         return EXIT_FAILED
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
@@ -183,8 +196,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
     p.add_argument("--lm", type=Path, help="ARPA n-gram model from `speech2text lm build`: words (lexicon search) or "
                                          "--units chars (lexicon-free search); implies --decoder lm")
-    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
-    p.add_argument("--word-score", type=float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
+    p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
+    p.add_argument("--word-score", type=finite_float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
     p.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command sets); "
                                               "implies --decoder lm")
     p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]",
@@ -196,7 +209,7 @@ def add_parsers(sub) -> None:
                    help="run the acoustic model on ONNX Runtime without torch (about 1/5 of the memory, faster start) "
                         "or on PyTorch; auto: onnx where the model has a current .onnx export and onnxruntime is "
                         "installed, and neither --quantize nor --plot is given (default)")
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS,
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
                    help=f"CPU threads in all (default: {DEFAULT_THREADS}), shared among the --jobs workers")
     p.add_argument("--jobs", type=positive_int,
                    help=f"worker processes for several files, each with its own model (default: {DEFAULT_THREADS}, "
