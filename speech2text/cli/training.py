@@ -171,7 +171,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--batch-seconds", type=float,
                    help="padded audio seconds per batch, all processes together; default 160")
     p.add_argument("--rnn-type", choices=["lstm", "gru", "rnn"])
-    p.add_argument("--hidden-size", type=positive_int, help="default 192")
+    p.add_argument("--hidden-size", type=positive_int, help="default 256")
     p.add_argument("--num-layers", type=positive_int, help="default 3")
     p.add_argument("--conv-channels", type=positive_int, help="default 256")
     p.add_argument("--subsampling", type=positive_int, help="default 3")
