@@ -92,6 +92,12 @@ NEURAL_ENGINES = ("piper", "kokoro")  # speech2text.neural_voices, from the [voi
 KOKORO_BLENDS = 24  # random Kokoro mixtures in the catalog, beside the 5 packs and their 10 pairs
 
 
+def default_engines() -> list[str]:
+    """What a plan uses unless told: the installed engine programs. The neural voices are 10-50x slower
+    (Kokoro speaks 2-3.5x real time on 2 cores), so they speak only when named (`--engines`)."""
+    return [engine for engine in available_engines() if engine not in NEURAL_ENGINES]
+
+
 def available_engines() -> list[str]:
     from .neural_voices import installed
 
@@ -200,7 +206,7 @@ def plan_corpus(
     (neural voices trained on real people), drawn with `engine_weights` (default: equal).
     """
     rng = random.Random(seed)
-    engines = engines or available_engines()
+    engines = engines or default_engines()
     catalog = voice_catalog(engines, kokoro_blends, seed)
     train_voices = [v for v in catalog if not is_held_out(v, holdout_voices)]
     held_voices = [v for v in catalog if is_held_out(v, holdout_voices)]

