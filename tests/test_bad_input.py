@@ -68,3 +68,14 @@ def test_transcribe_refuses_numbers_that_would_silently_break_it(flags):
 def test_lm_tune_refuses_non_finite_grids():
     result = run("lm", "tune", "--manifest", "unused.jsonl", "--word-scores", "0,nan", timeout=60)
     assert result.returncode == 2 and "finite" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["weather_in_paris.flac", "set_a_timer.wav", "what_is_your_name.wav"])
+def test_the_live_path_keeps_every_word_of_speech_that_starts_at_the_first_sample(name):
+    """Each asset starts speaking at its first sample; the endpointed utterance (with its trailing
+    end-of-speech silence) must read as the whole file does (issue 19: "... in paris" was lost)."""
+    from speech2text.transcribe import Transcriber
+
+    transcriber = Transcriber.from_pretrained()
+    finals = [e.text for e in transcriber.stream(ASSETS / name, partial_interval_ms=0) if e.type == "final"]
+    assert finals == [transcriber.transcribe(ASSETS / name).text]
