@@ -52,3 +52,13 @@ def test_weights_must_match_the_manifests_and_be_usable():
         TrainConfig(train_manifests=("a.jsonl",), out_dir="run", source_weights=(float("nan"),))
     with pytest.raises(ConfigError, match="epoch_hours"):
         TrainConfig(train_manifests=("a.jsonl",), out_dir="run", epoch_hours=0.0)
+
+
+def test_the_default_recipe_declares_one_weight_per_source():
+    from pathlib import Path
+
+    from speech2text.train import read_config_file
+
+    config = TrainConfig.from_dict(read_config_file(Path(__file__).parents[1] / "recipes/default_model/config.toml"))
+    assert len(config.source_weights) == len(config.train_manifests) and abs(sum(config.source_weights) - 1) < 1e-9
+    assert config.dev_manifest and config.init_from and config.epoch_hours
