@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, os_error, positive_int
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, os_error, positive_int
 
 
 def _words(text: str) -> set[str]:
@@ -15,17 +15,17 @@ def _words(text: str) -> set[str]:
 
 def _engine_weights(text: str) -> dict[str, float]:
     import argparse
-    import math
 
     weights = {}
     for item in _words(text):
         name, _, value = item.partition("=")
         try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{item!r} is not POOL=WEIGHT") from None
-        if not math.isfinite(weights[name.strip()]) or weights[name.strip()] < 0:
+            weight = finite_float(value)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"{item!r} is not POOL=WEIGHT with a finite WEIGHT") from None
+        if weight < 0:
             raise argparse.ArgumentTypeError(f"{item!r}: a weight is a finite number >= 0")
+        weights[name.strip()] = weight
     return weights
 
 
