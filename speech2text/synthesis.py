@@ -186,6 +186,7 @@ def plan_corpus(
     out: Path,
     *,
     hours: float | None = None,
+    from_hours: float = 0.0,
     copies: int = 1,
     holdout_voices: set[str] = frozenset(),
     heldout_sentences: int = 0,
@@ -201,7 +202,8 @@ def plan_corpus(
 
     Training sentences are spoken by `copies` random training voices each, or, with
     `hours`, cycled through with fresh voices until the planned audio reaches that
-    many hours. Each utterance draws a pool, then a voice in it: the pools are "recorded" (flite and
+    many hours; with `from_hours`, the training jobs planned before that many hours are left out (an
+    earlier release heard them) and the rest keep the names a whole plan gives them. Each utterance draws a pool, then a voice in it: the pools are "recorded" (flite and
     festival, five recorded speakers), "espeak-ng" (its many synthetic voices), "piper" and "kokoro"
     (neural voices trained on real people), drawn with `engine_weights` (default: equal).
     """
@@ -245,13 +247,14 @@ def plan_corpus(
         {"text": text, "voice": _with_settings(rng.choice(held_voices), rng, neutral=True), "realism": {}}
         for text in held_text
     ]
-    train = []
+    train, starts_s = [], []
     if hours is not None:
         planned_s, position = 0.0, 0
         while planned_s < hours * 3600:
             text = train_text[position % len(train_text)]
             position += 1
             train.append({"text": text, "voice": train_voice(), "realism": random_realism(realism, rng)})
+            starts_s.append(planned_s)
             planned_s += SECONDS_PER_CHAR * len(text) + (REALISM_PAD_S if realism else 0.0)
     else:
         for text in train_text:
@@ -261,6 +264,8 @@ def plan_corpus(
     for name, jobs in splits.items():
         for i, job in enumerate(jobs):
             job["audio"] = str(out / "audio" / name / f"{i // 1000:03d}" / f"{name}-{i:06d}.flac")
+    if from_hours > 0:
+        splits["train"] = [job for job, start_s in zip(train, starts_s) if start_s >= from_hours * 3600]
     return splits
 
 

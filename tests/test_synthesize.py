@@ -108,6 +108,18 @@ def test_plan_by_hours_reaches_the_target(tmp_path):
     assert 1800 <= planned_s < 1800 + 3
 
 
+
+def test_plan_from_hours_leaves_out_what_an_earlier_release_heard(tmp_path):
+    sentences = [f"sentence number {i} to say" for i in range(400)]
+    options = dict(engines=["espeak-ng"], dev_sentences=20, seed=5)
+    whole = plan_corpus(sentences, tmp_path, hours=0.5, **options)
+    later = plan_corpus(sentences, tmp_path, hours=0.5, from_hours=0.2, **options)
+    assert later["dev"] == whole["dev"]
+    kept = [job for job in whole["train"] if job["audio"] in {later_job["audio"] for later_job in later["train"]}]
+    assert later["train"] == kept == whole["train"][len(whole["train"]) - len(later["train"]) :]
+    skipped_s = sum(SECONDS_PER_CHAR * len(job["text"]) + REALISM_PAD_S for job in whole["train"][: -len(kept)])
+    assert 0.2 * 3600 <= skipped_s < 0.2 * 3600 + 3
+
 def _realism(**changes) -> dict:
     base = {
         "tempo": 1.0,

@@ -52,6 +52,13 @@ def finite_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+    return value
+
+
 def float_list(text: str) -> list[float]:
     try:
         return [finite_float(item) for item in text.split(",")]

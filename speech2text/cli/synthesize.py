@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, os_error, positive_int
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, os_error, positive_int
 
 
 def _words(text: str) -> set[str]:
@@ -91,6 +91,7 @@ def cmd_synthesize(args) -> int:
             sentences,
             out,
             hours=args.hours,
+            from_hours=args.from_hours,
             copies=args.copies,
             holdout_voices=_words(args.holdout_voices or ""),
             heldout_sentences=args.heldout_sentences,
@@ -158,7 +159,15 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--queries", action="store_true", help="add the built-in voice-assistant grammar (~23k sentences)")
     p.add_argument(
-        "--hours", type=float, help="plan this many hours of training audio, cycling the sentences with new voices"
+        "--hours", type=non_negative_float, help="plan this many hours of training audio, cycling the sentences with new voices"
+    )
+    p.add_argument(
+        "--from-hours",
+        type=non_negative_float,
+        default=0.0,
+        metavar="H",
+        help="with --hours, make only the training audio planned after the first H hours (the plan and its file "
+        "names stay those of the whole plan): a release that fine-tunes the one trained on the first H hours",
     )
     p.add_argument("--copies", type=positive_int, default=1, help="voices per sentence when --hours is not given")
     p.add_argument(
