@@ -59,7 +59,30 @@ def _checked_path(source: str | Path) -> Path:
         raise AudioError("is a directory, not an audio file")
     if path.stat().st_size == 0:
         raise AudioError("empty file (0 bytes)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64 * 1024)
+    except OSError as error:  # e.g. no read permission: say so, not "not a readable audio file"
+        raise AudioError(error.strerror or str(error)) from None
+    _warn_if_truncated_wav(path, head)
     return path
+
+
+def _warn_if_truncated_wav(path: Path, head: bytes) -> None:
+    """A WAV whose data chunk is shorter than its header says: libsndfile reads what is there without a word,
+    so say it here. Written by hand because no reader reports it; RIFF chunks are (id, little-endian size)."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk, size = head[offset : offset + 4], int.from_bytes(head[offset + 4 : offset + 8], "little")
+        if chunk == b"data":
+            available = path.stat().st_size - (offset + 8)
+            if size not in (0, 0xFFFFFFFF) and available < size:  # 0 and 2^32-1: streamed WAVs of unknown size
+                print(f"speech2text: warning: {path}: truncated WAV ({available:,} of {size:,} data bytes); "
+                      "reading what is there", file=sys.stderr)
+            return
+        offset += 8 + size + (size & 1)
 
 
 def load_audio(source: str | Path | bytes, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

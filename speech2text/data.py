@@ -7,13 +7,16 @@ Relative audio paths are resolved against the manifest's folder.
 from __future__ import annotations
 
 import json
+import math
 import random
+import sys
+from collections import Counter
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from .audio import load_audio
+from .audio import AudioError, load_audio
 from .text import Vocabulary, normalize_text
 
 
@@ -21,26 +24,75 @@ class ManifestError(ValueError):
     pass
 
 
-def read_manifest(path: str | Path) -> list[dict]:
-    """Rows of a JSON-lines manifest, audio paths made absolute, text normalized."""
+class SkippedRows:
+    """Rows a run leaves out, counted by reason; the first few of each reason are named on stderr.
+
+    Training, evaluate and lm tune share it: a bad row never stops a run, and it is never silent.
+    Each row counts once, however often a sampler brings it back.
+    """
+
+    NAMED_PER_REASON = 5
+
+    def __init__(self):
+        self.counts: Counter[str] = Counter()
+        self._seen: set[str] = set()
+
+    def add(self, where: str, reason: str) -> None:
+        if where in self._seen:
+            return
+        self._seen.add(where)
+        self.counts[reason] += 1
+        if self.counts[reason] <= self.NAMED_PER_REASON:
+            print(f"speech2text: skipped {where}: {reason}", file=sys.stderr)
+        elif self.counts[reason] == self.NAMED_PER_REASON + 1:
+            print(f"speech2text: skipping more rows ({reason}); the summary counts them", file=sys.stderr)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """'skipped 3 rows: 2 no such file, 1 empty text' ('skipped no rows' when none)."""
+        if not self.counts:
+            return "skipped no rows"
+        reasons = ", ".join(f"{n} {reason}" for reason, n in self.counts.most_common())
+        return f"skipped {self.total} row{'s' if self.total != 1 else ''}: {reasons}"
+
+
+def read_manifest(path: str | Path, skipped: SkippedRows | None = None) -> list[dict]:
+    """Rows of a JSON-lines manifest, audio paths made absolute, text normalized.
+
+    A bad line raises ManifestError, or, given `skipped`, is counted there and left out. A manifest
+    with no usable row raises ManifestError either way.
+    """
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: no such manifest")
+    data = path.read_bytes()
+    if b"\0" in data:
+        raise ManifestError(f"{path}: not a JSON-lines manifest (binary data)")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(data.splitlines(), start=1):
         try:
+            line = raw.decode("utf-8")
+            if not line.strip():
+                continue
             row = json.loads(line)
             audio = Path(row["audio"])
             row["audio"] = str(audio if audio.is_absolute() else path.parent / audio)
             row["text"] = normalize_text(row["text"])
             row["duration"] = float(row["duration"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            raise ManifestError(f"{path}:{number}: bad manifest line ({type(error).__name__}: {error})") from None
+            if not math.isfinite(row["duration"]) or row["duration"] < 0:
+                raise ValueError(f"duration {row['duration']}")
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            reason = f"bad manifest line ({type(error).__name__}: {error})"
+            if skipped is None:
+                raise ManifestError(f"{path}:{number}: {reason}") from None
+            skipped.add(f"{path}:{number}", "bad manifest line")
+            continue
         rows.append(row)
     if not rows:
-        raise ManifestError(f"{path}: the manifest is empty")
+        raise ManifestError(f"{path}: the manifest {'has no usable row' if data.strip() else 'is empty'}")
     return rows
 
 
@@ -53,7 +105,7 @@ def write_manifest(path: str | Path, rows: list[dict]) -> None:
 
 
 class SpeechDataset(Dataset):
-    """Item i -> (samples float32 (n,), token ids int64 (m,))."""
+    """Item i -> (samples float32 (n,), token ids int64 (m,)), or (None, reason) for audio that cannot be read."""
 
     def __init__(self, rows: list[dict], vocabulary: Vocabulary):
         self.rows = rows
@@ -64,24 +116,35 @@ class SpeechDataset(Dataset):
 
     def __getitem__(self, index: int):
         row = self.rows[index]
-        samples = torch.from_numpy(load_audio(row["audio"]))
+        try:
+            samples = torch.from_numpy(load_audio(row["audio"]))
+        except (AudioError, OSError) as error:  # a missing or corrupt file skips its row, not the run
+            return None, (row["audio"], str(getattr(error, "strerror", None) or error))
         return samples, torch.tensor(self.vocabulary.encode(row["text"]), dtype=torch.long)
 
 
 def collate(items):
-    """Pad a list of (samples, targets) into (samples (batch, n), sample_lengths, targets (batch, m), target_lengths).
+    """Pad a list of (samples, targets) into (samples (batch, n), sample_lengths, targets (batch, m), target_lengths,
+    unreadable), `unreadable` listing (audio path, reason) of the items that could not be read (left out).
 
     No items (a distributed shard of a batch smaller than the number of processes) give a batch of 0.
     """
+    unreadable = [reason for samples, reason in items if samples is None]
+    items = [item for item in items if item[0] is not None]
     if not items:
         empty = torch.zeros(0, 0)
-        return empty, torch.zeros(0, dtype=torch.long), empty.long(), torch.zeros(0, dtype=torch.long)
+        return empty, torch.zeros(0, dtype=torch.long), empty.long(), torch.zeros(0, dtype=torch.long), unreadable
     samples, targets = zip(*items)
     sample_lengths = torch.tensor([len(s) for s in samples])
     target_lengths = torch.tensor([len(t) for t in targets])
     padded_samples = torch.nn.utils.rnn.pad_sequence(samples, batch_first=True)
     padded_targets = torch.nn.utils.rnn.pad_sequence(targets, batch_first=True)
-    return padded_samples, sample_lengths, padded_targets, target_lengths
+    return padded_samples, sample_lengths, padded_targets, target_lengths, unreadable
+
+
+def ctc_frames_needed(token_ids: list[int]) -> int:
+    """The fewest output frames CTC needs to emit `token_ids`: one per symbol, plus a blank between repeats."""
+    return len(token_ids) + sum(a == b for a, b in zip(token_ids, token_ids[1:]))
 
 
 class BucketBatchSampler(Sampler):

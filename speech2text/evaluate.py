@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from .audio import load_audio
+from .audio import AudioError, load_audio
+from .data import SkippedRows
 from .metrics import error_rates
 from .transcribe import Transcriber
 
 
 @dataclass(frozen=True)
 class Evaluation:
+    """Scores of the rows that could be read (`rows`, in manifest order; `references` and `hypotheses` match them)."""
+
     wer: float
     cer: float
     rtf: float
     audio_s: float
     references: list[str]
     hypotheses: list[str]
+    rows: list[dict]
 
     @property
     def exact(self) -> float:
@@ -39,37 +44,64 @@ class Evaluation:
             scores[subset] = {"utterances": len(indices), **error_rates(references, hypotheses), "exact": exact}
         return scores
 
-    def worst(self, rows: list[dict], count: int = 5) -> list[tuple[float, dict, str]]:
+    def worst(self, count: int = 5) -> list[tuple[float, dict, str]]:
         """The `count` utterances with the highest WER: (wer, row, hypothesis)."""
-        scored = [(error_rates([r], [h])["wer"], row, h) for row, r, h in zip(rows, self.references, self.hypotheses)]
+        scored = [(error_rates([r], [h])["wer"], row, h)
+                  for row, r, h in zip(self.rows, self.references, self.hypotheses)]
         return sorted(scored, key=lambda item: -item[0])[:count]
 
 
-def evaluate(
-    transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True, decoder: str = "greedy"
-) -> Evaluation:
-    """Decode every row of a manifest in batches of similar length and score it."""
+def _readable_batches(rows: list[dict], batch_size: int, skipped: SkippedRows | None):
+    """(row indices, samples) in batches of similar duration; unreadable rows are counted in `skipped` and left out
+    (with no `skipped`, the first one raises AudioError naming its file)."""
     order = sorted(range(len(rows)), key=lambda i: rows[i]["duration"])
+    for first in range(0, len(order), batch_size):
+        indices, samples = [], []
+        for i in order[first : first + batch_size]:
+            try:
+                samples.append(load_audio(rows[i]["audio"]))
+            except (AudioError, OSError) as error:
+                reason = getattr(error, "strerror", None) or str(error)
+                if skipped is None:
+                    raise AudioError(f"{rows[i]['audio']}: {reason}") from None
+                skipped.add(rows[i]["audio"], reason)
+                continue
+            indices.append(i)
+        if indices:
+            yield indices, samples
+
+
+def evaluate(
+    transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True, decoder: str = "greedy",
+    skipped: SkippedRows | None = None,
+) -> Evaluation:
+    """Decode every row of a manifest in batches of similar length and score it.
+
+    Rows whose audio cannot be read are counted in `skipped` and not scored (AudioError without it)."""
     hypotheses: dict[int, str] = {}
     audio_s = compute_s = 0.0
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
-        samples = [load_audio(rows[i]["audio"]) for i in batch]
+    total = math.ceil(len(rows) / batch_size)
+    for batch, samples in tqdm(_readable_batches(rows, batch_size, skipped), desc="evaluate", total=total,
+                               disable=not progress, leave=False):
         started = time.perf_counter()
         transcripts = transcriber.transcribe_samples(samples, decoder=decoder)
         compute_s += time.perf_counter() - started
         for i, transcript in zip(batch, transcripts):
             hypotheses[i] = transcript.text
             audio_s += transcript.duration_s
-    references = [row["text"] for row in rows]
-    ordered = [hypotheses[i] for i in range(len(rows))]
+    if not hypotheses:
+        raise AudioError("no row's audio could be read")
+    scored = sorted(hypotheses)
+    references = [rows[i]["text"] for i in scored]
+    ordered = [hypotheses[i] for i in scored]
     rates = error_rates(references, ordered)
-    return Evaluation(rates["wer"], rates["cer"], compute_s / max(audio_s, 1e-9), audio_s, references, ordered)
+    return Evaluation(rates["wer"], rates["cer"], compute_s / max(audio_s, 1e-9), audio_s, references, ordered,
+                      [rows[i] for i in scored])
 
 
 def tune_language_model(
     transcriber: Transcriber, rows: list[dict], lm_path: str, lm_weights: list[float], word_scores: list[float],
-    beam_size: int = 32,
+    beam_size: int = 32, skipped: SkippedRows | None = None,
 ) -> list[dict]:
     """WER and CER of LM beam search for every (lm_weight, word_score) pair on a dev manifest.
 
@@ -78,11 +110,13 @@ def tune_language_model(
     """
     from .decoding import LanguageModelDecoder
 
-    emissions = []
-    for first in tqdm(range(0, len(rows), 16), desc="acoustic model", leave=False):
-        batch = rows[first : first + 16]
-        emissions.append(transcriber.log_probs([load_audio(row["audio"]) for row in batch]))
-    references = [row["text"] for row in rows]
+    emissions, references = [], []
+    for batch, samples in tqdm(_readable_batches(rows, 16, skipped), desc="acoustic model",
+                               total=math.ceil(len(rows) / 16), leave=False):
+        emissions.append(transcriber.log_probs(samples))
+        references += [rows[i]["text"] for i in batch]
+    if not references:
+        raise AudioError("no row's audio could be read")
     results = []
     for lm_weight in tqdm(lm_weights, desc="grid", leave=False):
         for word_score in word_scores:

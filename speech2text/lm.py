@@ -12,6 +12,7 @@ is what torchaudio's ctc_decoder (flashlight-text's KenLM) reads.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -108,6 +109,16 @@ class NgramModel:
         return 10 ** (-total / max(count, 1))
 
     def write_arpa(self, path: str | Path) -> None:
+        """Written to a temporary name and renamed: an interrupted build never leaves half a model."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            self._write_arpa(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _write_arpa(self, path: Path) -> None:
         with open(path, "w") as f:
             f.write("\\data\\\n")
             for n, table in enumerate(self.log_probs, 1):

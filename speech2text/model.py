@@ -69,6 +69,11 @@ class BidirectionalLayer(nn.Module):
         return torch.cat([forward_out, reverse_within_lengths(backward_out, lengths)], dim=-1)
 
 
+def subsampled_frames(frames, subsampling: int):
+    """Output frames of ConvSubsampling for `frames` input frames (int or tensor): conv1's kernel 5, padding 2."""
+    return (frames + 2 * 2 - 5) // subsampling + 1
+
+
 class ConvSubsampling(nn.Module):
     """Two 1-D convolutions over time; the first strides by `subsampling`."""
 
@@ -80,7 +85,7 @@ class ConvSubsampling(nn.Module):
         self.activation = nn.GELU()
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        return (lengths + 2 * 2 - 5) // self.subsampling + 1
+        return subsampled_frames(lengths, self.subsampling)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor):
         """(batch, frames, n_mels) -> (batch, frames / subsampling, channels), out_lengths."""

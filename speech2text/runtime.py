@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .text import Vocabulary
-from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber
+from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber, pretrained_models
 
 METADATA_KEY = "speech2text"  # the same key as speech2text.export.METADATA_KEY, which needs torch to import
 
@@ -147,6 +147,9 @@ class OnnxTranscriber(Transcriber):
             raise ValueError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")
         name = str(path_or_name or DEFAULT_MODEL)
         path = bundled_onnx_model(name) if not name.endswith(".onnx") else Path(name)
+        if path is None and name not in pretrained_models():
+            raise ValueError(f"{name}: a checkpoint, not an ONNX file (export one with `speech2text export`, "
+                             "or use --runtime torch)")
         if path is None:
             raise ValueError(f"no current ONNX export of the bundled model {name!r}")
         return cls(path, threads)

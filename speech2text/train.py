@@ -36,10 +36,11 @@ from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collate, read_manifest
+from .data import (BucketBatchSampler, MixtureBatchSampler, SkippedRows, SpeechDataset, collate, ctc_frames_needed,
+                   read_manifest)
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
-from .model import AcousticModel, ModelConfig
+from .model import AcousticModel, ModelConfig, subsampled_frames
 from .text import Vocabulary
 from .transcribe import Transcriber, resolve_model
 
@@ -211,12 +212,28 @@ def _lr_lambda(warmup_steps: int, total_steps: int):
 
 
 class MetricsLog:
+    """metrics.jsonl: one JSON record per line, appended; `lines` counts them, so that a checkpoint can record
+    how much of the log it accounts for and a resumed run can drop what was logged after it."""
+
     def __init__(self, path: Path):
         self.path = path
+        self.lines = len(self.path.read_text().splitlines()) if self.path.exists() else 0
 
     def write(self, **record) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")
+        self.lines += 1
+
+    def truncate(self, lines: int) -> int:
+        """Keep the first `lines` records; returns how many were dropped."""
+        kept = self.path.read_text().splitlines()[:lines] if self.path.exists() else []
+        dropped = self.lines - len(kept)
+        if dropped > 0:
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_text("".join(line + "\n" for line in kept))
+            os.replace(tmp, self.path)
+            self.lines = len(kept)
+        return max(0, dropped)
 
     def read(self) -> list[dict]:
         return [json.loads(line) for line in self.path.read_text().splitlines()] if self.path.exists() else []
@@ -262,10 +279,35 @@ def _mixture_table(config: TrainConfig, rows: list[dict], epoch_hours: float) ->
 
 def fit_normalizer(model: AcousticModel, frontend: LogMel, dataset: SpeechDataset, count: int, seed: int) -> None:
     indices = random.Random(seed).sample(range(len(dataset)), min(count, len(dataset)))
-    samples, lengths, _, _ = collate([dataset[i] for i in indices])
+    samples, lengths, _, _, _ = collate([dataset[i] for i in indices])
     with torch.no_grad():
         features, frame_lengths = frontend(samples, lengths)
     model.normalizer.fit(features, frame_lengths)
+
+
+def usable_rows(rows: list[dict], vocabulary: Vocabulary, feature_config: FeatureConfig, subsampling: int,
+                skipped: SkippedRows) -> list[dict]:
+    """The rows CTC can learn from; the rest counted in `skipped`: no text left after normalization, or
+    audio too short for its text (fewer output frames than CTC needs: such a row's loss is infinite, and
+    CTCLoss' zero_infinity would silently make it 0)."""
+    kept = []
+    for row in rows:
+        if not row["text"]:
+            skipped.add(row["audio"], "empty text")
+            continue
+        frames = feature_config.num_frames(int(row["duration"] * feature_config.sample_rate))
+        if subsampled_frames(frames, subsampling) < ctc_frames_needed(vocabulary.encode(row["text"])):
+            skipped.add(row["audio"], "audio too short for its text")
+            continue
+        kept.append(row)
+    return kept
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Half-written checkpoints (.last.pt.tmpPID) that a kill left behind: the complete ones were never touched."""
+    for tmp in out.glob(".*.pt.tmp*"):
+        tmp.unlink(missing_ok=True)
+        print(f"removed {tmp.name}, a checkpoint write that was interrupted")
 
 
 @dataclass(frozen=True)
@@ -347,9 +389,12 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     lineage = ([{"path": str(config.init_from), "step": initial.metadata.get("step"),
                  "name": initial.metadata.get("name")}, *initial.metadata.get("fine_tuned_from", [])]
                if initial else [])
-    rows = [row | {"source": i} for i, manifest in enumerate(config.train_manifests) for row in read_manifest(manifest)]
-    rows = [row for row in rows if row["text"]]
-    dev_rows = read_manifest(config.dev_manifest) if config.dev_manifest else []
+    # A bad row is skipped, named and counted, never the end of the run (SkippedRows).
+    skipped = SkippedRows()
+    rows = [row | {"source": i} for i, manifest in enumerate(config.train_manifests)
+            for row in read_manifest(manifest, skipped)]
+    rows = usable_rows(rows, vocabulary, feature_config, config.model.subsampling, skipped)
+    dev_rows = read_manifest(config.dev_manifest, skipped) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
     durations = [row["duration"] for row in rows]
     batching = {"seed": config.seed, "sorta_grad": config.sorta_grad, "rank": run.rank, "world_size": run.world_size}
@@ -378,7 +423,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     if run.rank:
         torch.manual_seed(config.seed + run.rank)
     state = {"epoch": 0, "batch_in_epoch": 0, "step": 0, "best_wer": float("inf"), "best_cer": float("inf"),
-             "evals_without_improvement": 0, "stopped_early": False, "skipped_losses": 0, "train_s": 0.0}
+             "evals_without_improvement": 0, "stopped_early": False, "skipped_losses": 0, "train_s": 0.0,
+             "skipped_rows": {}, "metrics_lines": None}
 
     last_path = out / "last.pt"
     resumed = load_checkpoint(last_path) if last_path.exists() else None
@@ -404,6 +450,13 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                 torch.cuda.set_rng_state(rng_states[run.rank]["cuda"], device)
         state.update(trainer_state["progress"])
         say(f"resuming from {last_path}: epoch {state['epoch']}, step {state['step']}")
+        if run.is_main and state["metrics_lines"] is not None:
+            # Records written after this checkpoint would be written again: drop them.
+            dropped = metrics.truncate(state["metrics_lines"])
+            if dropped:
+                say(f"metrics.jsonl: dropped {dropped} records logged after that checkpoint")
+    if run.is_main:
+        remove_stale_temporaries(out)
 
     trainable = model
     if run.enabled:
@@ -426,6 +479,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                 rng_states = [None] * run.world_size
                 on_cpu = {k: v.cpu() if torch.is_tensor(v) else v for k, v in rng_state.items()}
                 dist.all_gather_object(rng_states, on_cpu)
+            state["skipped_rows"] = dict(skipped.counts)
+            state["metrics_lines"] = metrics.lines
             trainer_state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                              "rng": rng_states, "progress": dict(state)}
         if not run.is_main:
@@ -459,7 +514,9 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         model.train()
         progress = tqdm(loader, desc=f"epoch {state['epoch']}", disable=not (config.progress and run.is_main))
         started = time.perf_counter()
-        for samples, sample_lengths, targets, target_lengths in progress:
+        for samples, sample_lengths, targets, target_lengths, unreadable in progress:
+            for audio, reason in unreadable:
+                skipped.add(audio, reason)
             if wave_augment and samples.shape[0]:
                 samples, sample_lengths = wave_augment(samples, sample_lengths)
             samples, sample_lengths, targets, target_lengths = (
@@ -488,7 +545,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                 metrics.write(kind="train", step=state["step"], epoch=state["epoch"], loss=batch_loss,
                               lr=scheduler.get_last_lr()[0], grad_norm=float(grad_norm),
                               audio_s=float(totals[2]) / feature_config.sample_rate,
-                              skipped_losses=state["skipped_losses"])
+                              skipped_losses=state["skipped_losses"], skipped_rows=dict(skipped.counts))
             if state["step"] % config.checkpoint_every_steps == 0:
                 state["train_s"] += time.perf_counter() - started
                 started = time.perf_counter()
@@ -511,6 +568,9 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     if not dev_rows:
         save(out / "best.pt", with_trainer=False)
     if run.is_main:
+        metrics.write(kind="summary", step=state["step"], epoch=state["epoch"], skipped_rows=dict(skipped.counts),
+                      skipped_losses=state["skipped_losses"])
+        say(f"{skipped.summary()}; {state['skipped_losses']} batches skipped for a non-finite or zero loss")
         plot_metrics(metrics.read(), out / "metrics.png")
     if run.enabled:
         dist.barrier()  # no rank returns before rank 0 has written best.pt

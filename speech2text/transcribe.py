@@ -293,22 +293,24 @@ class Transcriber:
         else:
             blocks = read_blocks(audio) if str(audio) != "-" else [load_audio("-")]
             total_s = _duration_or_none(audio)
-        peak = 0.0
+        peak, n_samples = 0.0, 0
 
         def windows():
-            nonlocal peak
+            nonlocal peak, n_samples
             from tqdm import tqdm
 
             bar_format = PROGRESS_FORMAT if total_s else None
             with tqdm(total=total_s, unit="s", desc="transcribe", disable=not progress, bar_format=bar_format) as bar:
                 for start, window in windows_at_pauses(blocks):
                     peak = max(peak, float(np.abs(window).max(initial=0.0)))
+                    n_samples += len(window)
                     bar.update(len(window) / SAMPLE_RATE)
                     yield 0, start, window
 
         transcript = self._transcribe_windows(windows(), 1, 8, decoder, beam_size)[0]
         if transcript.duration_s == 0:
-            raise AudioError("the audio has no samples")
+            raise AudioError(f"too short to hold speech ({n_samples} sample{'s' if n_samples != 1 else ''} "
+                             f"at {SAMPLE_RATE} Hz)" if n_samples else "the audio has no samples")
         if reject_silence and peak < SILENCE_PEAK:
             raise AudioError("the audio is silent")
         return transcript

@@ -128,7 +128,7 @@ def test_real_recorded_digits_from_the_fsdd_test_split(api):
     files = [FSDD / f"{name}.flac" for name in ("2_jackson_0", "5_nicolas_1", "9_george_2")]
     result = run("transcribe", *files)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().splitlines() == [api(f) for f in files]
+    assert result.stdout.decode().splitlines() == [f"{f}\t{api(f)}" for f in files]
     assert all(api(f) for f in files)
 
 
@@ -167,7 +167,7 @@ def test_the_bundled_language_model_decodes_the_assets(tmp_path, api):
         capture_output=True, timeout=300, env={**__import__("os").environ, **env_home},
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().splitlines() == [api(GOOD), api(TIMER)]
+    assert result.stdout.decode().splitlines() == [f"{GOOD}\t{api(GOOD)}", f"{TIMER}\t{api(TIMER)}"]
     assert list((tmp_path / "cache" / "speech2text").glob("en-small-*.arpa"))  # unpacked once into the cache
 
 

@@ -190,7 +190,7 @@ def test_scores_per_subset():
     from speech2text.evaluate import Evaluation
 
     result = Evaluation(wer=0.0, cer=0.0, rtf=0.0, audio_s=1.0, references=["one two", "three", "four", "five six"],
-                        hypotheses=["one two", "tree", "four", "five"])
+                        hypotheses=["one two", "tree", "four", "five"], rows=[{}] * 4)
     assert result.exact == 0.5
     assert result.by_subset(["dev", "test", "dev", "test"]) == {
         "dev": {"utterances": 2, "wer": 0.0, "cer": 0.0, "exact": 1.0},

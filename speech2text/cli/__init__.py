@@ -10,20 +10,36 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import listen, lm, synthesize, training, transcribe
+from . import listen, lm, serve, synthesize, training, transcribe
 from .common import error
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="speech2text", description="Offline BiLSTM-CTC speech recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (transcribe, training, synthesize, listen, lm):
+    for module in (transcribe, training, synthesize, listen, lm, serve):
         module.add_parsers(sub)
     return parser
 
 
+# Flags whose value is a comma-separated list of numbers that may start with a minus: argparse would take
+# "--word-scores -1,0" for two flags, so such a pair is joined into "--word-scores=-1,0" before parsing.
+NUMBER_LIST_FLAGS = ("--lm-weights", "--word-scores")
+
+
+def _join_number_lists(argv: list[str]) -> list[str]:
+    joined, pending = [], None
+    for arg in argv:
+        if pending is not None and arg[:1] == "-" and (arg[1:2].isdigit() or arg[1:2] == "."):
+            joined[-1] = f"{pending}={arg}"
+        else:
+            joined.append(arg)
+        pending = arg if arg in NUMBER_LIST_FLAGS else None
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_number_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.run(args)
     except KeyboardInterrupt:

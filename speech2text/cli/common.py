@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import describe_os_error
@@ -72,6 +74,44 @@ def refuse_overwriting_input(output: Path, inputs: list[Path]) -> None:
     for source in inputs:
         if Path(source).resolve() == target:
             raise ValueError(f"{output}: this is also an input; write the output somewhere else")
+
+
+def read_words(path: Path) -> list[str]:
+    """The words of a --words file (a closed vocabulary). ValueError when it has none: an empty vocabulary
+    would make every transcript empty, silently."""
+    try:
+        words = path.read_text(encoding="utf-8").split()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file of words") from None
+    if not words:
+        raise ValueError(f"{path}: no words in the --words file")
+    return words
+
+
+def check_writable(output: Path, folder: bool = False) -> None:
+    """Before any work: make `output`'s folder (or `output` itself, a folder) and prove a file can be created in
+    it. Raises OSError naming `output`, so that an unwritable output is reported at once, not after the work."""
+    output = Path(output)
+    target = output if folder else output.parent
+    try:
+        if not folder and output.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+        target.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(dir=target, prefix=".speech2text-probe-")
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror or str(e), str(output)) from None
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Readers (and other processes writing the same name) see the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def hotword(text: str) -> tuple[str, float]:

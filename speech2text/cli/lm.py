@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
     EXIT_OK,
+    check_writable,
     error,
     float_list,
     os_error,
@@ -36,15 +38,23 @@ def cmd_lm_build(args) -> int:
     excluded = set()
     try:
         refuse_overwriting_input(args.output, [*args.text, *args.exclude])
+        check_writable(args.output)
         for manifest in args.exclude:
             excluded |= {normalize_text(row["text"]) for row in read_manifest(manifest)}
-        sentences = []
+        sentences, unusable = [], 0
         for path in args.text:
-            sentences += sentences_from_text(Path(path).read_text(errors="replace"))
+            data = Path(path).read_bytes()
+            # A binary file would become an LM of junk "words"; text with a few bad bytes is still text.
+            if b"\0" in data or data.decode("utf-8", errors="replace").count("\ufffd") > len(data) // 100:
+                error(f"{path}: not a text file (binary data); left out")
+                unusable += 1
+                continue
+            sentences += sentences_from_text(data.decode("utf-8", errors="replace"))
+        if not sentences:
+            raise ValueError("no sentences to build a language model from")
         sentences, dropped = without_held_out(sentences, excluded)
         units = sentences if args.units == "words" else list(as_characters(sentences))
         model = estimate(units, order=args.order or DEFAULT_ORDER[args.units], prune_singletons=args.prune)
-        args.output.parent.mkdir(parents=True, exist_ok=True)
         model.write_arpa(args.output)
     except (ManifestError, LanguageModelError, ValueError) as e:
         error(str(e))
@@ -56,27 +66,32 @@ def cmd_lm_build(args) -> int:
     words = sum(map(len, sentences))
     print(f"wrote {args.output}: {sizes} from {len(sentences):,} sentences ({words:,} words), "
           f"{dropped:,} overlapping {len(excluded):,} held-out sentences left out, {args.output.stat().st_size / 1e6:.1f} MB")
-    return EXIT_OK
+    return EXIT_FAILED if unusable else EXIT_OK
 
 
 def cmd_lm_tune(args) -> int:
     import torch
 
+    from ..audio import AudioError
     from ..checkpoint import CheckpointError
-    from ..data import ManifestError, read_manifest
+    from ..data import ManifestError, SkippedRows, read_manifest
     from ..evaluate import tune_language_model
     from ..lm import LanguageModelError
     from ..transcribe import Transcriber, bundled_language_model
 
     torch.set_num_threads(args.threads)
+    skipped = SkippedRows()
     try:
         transcriber = Transcriber.from_pretrained(args.model)
-        rows = read_manifest(args.manifest)
+        rows = read_manifest(args.manifest, skipped)
         lm_path = args.lm or bundled_language_model()
-        results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores)
-    except (CheckpointError, ManifestError, LanguageModelError) as e:
+        results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores,
+                                      skipped=skipped)
+    except (CheckpointError, ManifestError, LanguageModelError, AudioError) as e:
         error(str(e))
         return EXIT_FAILED
+    if skipped.total:
+        print(skipped.summary(), file=sys.stderr)
     print("| lm_weight | word_score | WER | CER | search s |\n|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['lm_weight']:g} | {r['word_score']:g} | {100 * r['wer']:.2f}% | {100 * r['cer']:.2f}% | {r['search_s']:.1f} |")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, finite_float, os_error, positive_int, thread_count
+from .common import (DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, finite_float, os_error, positive_int, read_words,
+                     thread_count)
 
 # The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
 CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
@@ -97,47 +99,51 @@ def cmd_prepare(args) -> int:
 def cmd_evaluate(args) -> int:
     import torch
 
+    from ..audio import AudioError
     from ..checkpoint import CheckpointError
-    from ..data import ManifestError, read_manifest
+    from ..data import ManifestError, SkippedRows, read_manifest
     from ..evaluate import evaluate
     from ..lm import LanguageModelError
     from ..transcribe import Transcriber
 
     torch.set_num_threads(args.threads)
+    skipped = SkippedRows()
     try:
+        words = read_words(args.words) if args.words else None
         transcriber = Transcriber.from_pretrained(args.model)
         if args.decoder == "lm" or args.lm or args.words:
             args.decoder = "lm"
-            words = args.words.read_text().split() if args.words else None
             transcriber.load_language_model(args.lm, words=words, lm_weight=args.lm_weight, word_score=args.word_score)
-        rows, subsets = [], []
+        rows = []
         for manifest in args.manifest:
-            manifest_rows = read_manifest(manifest)
-            rows += manifest_rows
             # Several manifests: each is a subset. One: the rows' own "subset" field, where they have one.
-            subsets += [manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))
-                        for row in manifest_rows]
-        result = evaluate(transcriber, rows, decoder=args.decoder)
-    except (CheckpointError, ManifestError, LanguageModelError) as e:
+            rows += [row | {"subset": manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))}
+                     for row in read_manifest(manifest, skipped)]
+        result = evaluate(transcriber, rows, decoder=args.decoder, skipped=skipped)
+    except (CheckpointError, ManifestError, LanguageModelError, AudioError, ValueError) as e:
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
         os_error(e)
         return EXIT_FAILED
-    print(f"utterances {len(rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
-          f"CER {100 * result.cer:.2f}%  exact {100 * result.exact:.2f}%  RTF {result.rtf:.4f}")
+    if skipped.total:
+        print(skipped.summary(), file=sys.stderr)
+    print(f"utterances {len(result.rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
+          f"CER {100 * result.cer:.2f}%  exact {100 * result.exact:.2f}%  RTF {result.rtf:.4f}"
+          + (f"  skipped {skipped.total}" if skipped.total else ""))
+    subsets = [row["subset"] for row in result.rows]
     scores = result.by_subset(subsets)
     if len(scores) > 1:
         print(f"  {'subset':20s} {'utterances':>10s} {'WER':>8s} {'CER':>8s} {'exact':>8s}")
         for subset, score in scores.items():
             print(f"  {subset:20s} {score['utterances']:10d} {100 * score['wer']:7.2f}% {100 * score['cer']:7.2f}% "
                   f"{100 * score['exact']:7.2f}%")
-    for wer, row, hypothesis in result.worst(rows, args.worst):
+    for wer, row, hypothesis in result.worst(args.worst):
         print(f"  WER {100 * wer:5.1f}%  {Path(row['audio']).name}\n     ref: {row['text']}\n     hyp: {hypothesis}")
     if args.hypotheses:
         args.hypotheses.parent.mkdir(parents=True, exist_ok=True)
         with open(args.hypotheses, "w") as f:
-            for row, subset, hypothesis in zip(rows, subsets, result.hypotheses):
+            for row, subset, hypothesis in zip(result.rows, subsets, result.hypotheses):
                 record = {"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}
                 f.write(json.dumps(record) + "\n")
     return EXIT_OK

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
@@ -12,13 +14,16 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    check_writable,
     error,
     finite_float,
     hotword,
     os_error,
     positive_int,
+    read_words,
     refuse_overwriting_input,
     thread_count,
+    write_text_atomically,
 )
 
 
@@ -91,7 +96,10 @@ def cmd_transcribe(args) -> int:
     # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
     jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
     try:
-        words = args.words.read_text().split() if args.words else None
+        words = read_words(args.words) if args.words else None
+    except ValueError as e:
+        error(str(e))
+        return EXIT_USAGE
     except OSError as e:
         os_error(e)
         return EXIT_FAILED
@@ -101,12 +109,20 @@ def cmd_transcribe(args) -> int:
         {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
          "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword},
     )
-    if args.output_dir:
-        try:
-            args.output_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            error(f"{args.output_dir}: cannot create the output folder ({e.strerror or e})")
-            return EXIT_FAILED
+    # Every output is checked before any audio is decoded: a folder that cannot be written fails at once.
+    try:
+        if args.output_dir:
+            check_writable(args.output_dir, folder=True)
+            args.outputs = output_paths(args.files, args.output_dir, args.format)
+        if args.plot:
+            check_writable(args.plot)
+            refuse_overwriting_input(args.plot, [Path(f) for f in args.files if f != "-"])
+    except ValueError as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        os_error(e)
+        return EXIT_FAILED
     from tqdm import tqdm
 
     # Progress bars on a terminal only, so that pipes and logs stay clean: one over the files
@@ -140,9 +156,14 @@ def _write_results(args, results, render, plot_transcriber) -> int:
             if plot_transcriber is not None:
                 draw_plot(plot_transcriber, path, result, args.plot)
             if args.output_dir:
-                stem = "stdin" if path == "-" else Path(path).stem
-                out = args.output_dir / f"{stem}.{args.format}"
-                out.write_text(render(name, result, args.format))
+                out = args.outputs[path]
+                try:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    write_text_atomically(out, render(name, result, args.format))
+                except OSError as e:  # named by the output it could not write, not by the input
+                    error(f"{out}: {e.strerror or e}")
+                    failed += 1
+                    continue
                 print(f"{name} -> {out}", file=sys.stderr)
                 continue
         except (_FileFailed, ValueError) as e:  # AudioError is a ValueError
@@ -155,11 +176,37 @@ def _write_results(args, results, render, plot_transcriber) -> int:
             continue
         if args.format == "json":
             json_records.append({"audio": name, **result.to_dict()})
+        elif args.format == "txt" and len(args.files) > 1:  # which line is which file: "FILE<tab>text"
+            print(f"{name}\t{render(name, result, args.format)}", end="", flush=True)
         else:
             print(render(name, result, args.format), end="", flush=True)
     if json_records:
         print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def output_paths(files: list[str], output_dir: Path, fmt: str) -> dict[str, Path]:
+    """One output file per input, never two inputs on one name: `D/x.txt` for `a/x.wav`, unless another input
+    has the stem x too; then each of those keeps its folders under the inputs' common folder and its audio
+    suffix (`D/ca/x.wav.txt`, `D/cb/x.wav.txt`, `D/ca/x.flac.txt`). Raises ValueError where an output
+    would be one of the inputs."""
+    stems = Counter("stdin" if f == "-" else Path(f).stem for f in set(files))
+    colliding = [Path(f).resolve() for f in set(files) if f != "-" and stems[Path(f).stem] > 1]
+    common = Path(os.path.commonpath(colliding)) if colliding else None
+    if common is not None and common in colliding:  # one file named twice in different ways
+        common = common.parent
+    outputs = {}
+    for f in files:
+        if f == "-":
+            outputs[f] = output_dir / f"stdin.{fmt}"
+        elif stems[Path(f).stem] > 1:
+            outputs[f] = output_dir / Path(f).resolve().relative_to(common).with_name(f"{Path(f).name}.{fmt}")
+        else:
+            outputs[f] = output_dir / f"{Path(f).stem}.{fmt}"
+    inputs = [Path(f) for f in files if f != "-"]
+    for out in outputs.values():
+        refuse_overwriting_input(out, inputs)
+    return outputs
 
 
 class _FileFailed(Exception):
@@ -173,11 +220,15 @@ def cmd_export(args) -> int:
 
     try:
         refuse_overwriting_input(args.output, [resolve_model(args.model)])
+        check_writable(args.output)
         transcriber = Transcriber.from_pretrained(args.model)
         # The ONNX file carries what the torch-free runtime needs: frontend settings, labels, source checksum.
         export(transcriber.model, args.output, args.format, onnx_metadata(transcriber, resolve_model(args.model)))
-    except (CheckpointError, OSError, ValueError) as e:
-        error(str(e))
+    except OSError as e:
+        os_error(e)
+        return EXIT_FAILED
+    except (CheckpointError, ValueError, RuntimeError) as e:  # torch.jit.save raises RuntimeError for a bad path
+        error(str(e).splitlines()[0] if str(e) else type(e).__name__)
         return EXIT_FAILED
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
     return EXIT_OK

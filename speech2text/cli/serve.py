@@ -1,0 +1,156 @@
+"""`speech2text serve`: the HTTP and WebSocket server (speech2text.server), on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import signal
+import socket
+import sys
+
+from . import transcribe
+from .common import (
+    DEFAULT_THREADS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    finite_float,
+    os_error,
+    positive_int,
+    thread_count,
+)
+
+# `transcribe`'s flags that `serve` takes as they are: the model, the runtime and the decoder.
+TRANSCRIBE_FLAGS = ("model", "runtime", "decoder", "beam_size", "lm", "lm_weight", "word_score", "words", "hotword")
+API_KEY_VARIABLE = "S2T_API_KEY"
+GRACEFUL_SHUTDOWN_S = 30
+
+
+def _transcribe_flags() -> argparse.ArgumentParser:
+    """A parent parser holding TRANSCRIBE_FLAGS as `transcribe` declares them, so that they are declared once."""
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    transcribe.add_parsers(scratch)
+    parent = argparse.ArgumentParser(add_help=False)
+    for action in scratch.choices["transcribe"]._actions:  # argparse has no public way to lend declared flags
+        if action.dest in TRANSCRIBE_FLAGS:
+            parent._add_action(action)
+    return parent
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
+    return value
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket (port 0: any free port); OSError with the reason otherwise."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    return socket.create_server(address[:2], family=family, backlog=128)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _transcriber_spec(args):
+    """The TranscriberSpec `transcribe` builds from the same flags (speech2text/cli/transcribe.py, cmd_transcribe)."""
+    from ..batch import TranscriberSpec
+
+    if args.lm or args.words or args.hotword:
+        args.decoder = "lm"
+    words = args.words.read_text().split() if args.words else None
+    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
+    lm_options = {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
+                  "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword}
+    runtime = transcribe.choose_runtime(args)
+    threads = max(1, args.threads // args.workers)
+    return TranscriberSpec(runtime, args.model, threads, None, args.decoder, beam_size, lm_options)
+
+
+def cmd_serve(args) -> int:
+    try:
+        import uvicorn
+
+        from ..server import ServerConfig, StreamSettings, WorkerPool, create_app
+        from ..server.streaming import MAX_MESSAGE_BYTES
+    except ImportError as e:
+        error(f"speech2text serve needs the serve extra: pip install 'speech2text[serve]' ({e.name} is missing)")
+        return EXIT_FAILED
+    from ..batch import LoadError
+    from ..vad import VadConfig
+
+    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE) or None
+    try:
+        vad = VadConfig(max_utterance_s=args.max_utterance_s)
+    except ValueError as e:
+        error(str(e))
+        return EXIT_USAGE
+    try:
+        spec = _transcriber_spec(args)
+        transcribers = [spec.load() for _ in range(args.workers)]
+        sock = _listening_socket(args.host, args.port)
+    except (LoadError, ValueError) as e:
+        error(str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        if e.filename:
+            os_error(e)
+        else:
+            error(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})")
+        return EXIT_FAILED
+    config = ServerConfig(
+        model_name=str(args.model or "en-small"), runtime=spec.runtime,
+        stream=StreamSettings(vad, args.partial_interval_ms, spec.decoder, args.idle_timeout_s),
+        decoder=spec.decoder, beam_size=spec.beam_size, lm_options=spec.lm_options, api_key=api_key,
+        max_upload_bytes=int(args.max_upload_mb * 1e6), max_streams=args.max_streams,
+        cors_origins=tuple(args.cors_origin or ()),
+    )
+    pool = WorkerPool(transcribers, args.queue_size)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(pool, config), log_level="warning", access_log=False, ws="websockets", ws_max_size=MAX_MESSAGE_BYTES,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, limit_concurrency=4 * (pool.capacity + args.max_streams) + 16,
+    ))
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"speech2text: serving on http://{shown_host}:{port} ({spec.runtime}, {args.workers} workers"
+          f"{', API key required' if api_key else ''})", file=sys.stderr, flush=True)
+    if not api_key and not _is_loopback(args.host):
+        error(f"warning: {args.host} is reachable from other machines and no API key is set "
+              f"(--api-key or {API_KEY_VARIABLE})")
+    # uvicorn finishes the requests in flight on SIGTERM, then raises the signal again once its own
+    # handler is gone: this one makes that a clean exit instead of death by signal.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    server.run(sockets=[sock])
+    return EXIT_OK
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("serve", parents=[_transcribe_flags()],
+                       help="HTTP server: OpenAI-compatible /v1/audio/transcriptions, WS /v1/listen, a page with a mic")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 picks a free one)")
+    p.add_argument("--api-key", help=f"require Authorization: Bearer KEY on every route but /health "
+                                     f"(default: the {API_KEY_VARIABLE} environment variable; none if unset)")
+    p.add_argument("--max-upload-mb", type=positive_float, default=25.0, help="largest upload accepted (default: 25)")
+    p.add_argument("--workers", type=positive_int, default=DEFAULT_THREADS,
+                   help=f"model threads, each with its own model and LM (default: {DEFAULT_THREADS})")
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
+                   help=f"CPU threads of the acoustic model in all, shared among the workers (default: {DEFAULT_THREADS})")
+    p.add_argument("--queue-size", type=int, default=16,
+                   help="uploads that may wait for a free worker; past that the server answers 503 (default: 16)")
+    p.add_argument("--max-streams", type=positive_int, default=8, help="open WS /v1/listen streams at most (default: 8)")
+    p.add_argument("--idle-timeout-s", type=positive_float, default=30.0,
+                   help="a stream that sends nothing for this long is ended (default: 30)")
+    p.add_argument("--max-utterance-s", type=finite_float, default=15.0,
+                   help="a stream's utterance is cut after this long (default: 15)")
+    p.add_argument("--partial-interval-ms", type=int, default=300, help="stream partial-result cadence; 0 disables partials")
+    p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                   help="let pages from ORIGIN (e.g. https://app.example.com) call the API (repeatable; default: none)")
+    p.set_defaults(run=cmd_serve, quantize=None, plot=None)
