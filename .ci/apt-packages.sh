@@ -4,10 +4,12 @@
 set -euo pipefail
 # make for the Makefile itself. libsndfile comes inside the soundfile wheel. PortAudio for sounddevice;
 # PulseAudio and its tools for the virtual-microphone test (tests/virtual_microphone.py). The speech
-# engines, their voices and sox for `speech2text synthesize` (tests/test_synthesize.py).
+# engines, their voices and sox for `speech2text synthesize` (tests/test_synthesize.py). Chromium and its
+# WebDriver for the page of `speech2text serve` (tests/test_server_browser.py).
 PACKAGES=(
   make libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox libsox-fmt-all
+  chromium chromium-driver
 )
 command -v dpkg-query >/dev/null || exit 0  # not Debian or Ubuntu: nothing this script can check
 missing=()

@@ -19,6 +19,7 @@ from .common import (
     finite_float,
     os_error,
     positive_int,
+    read_words,
     thread_count,
 )
 
@@ -46,6 +47,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     """A bound, listening TCP socket (port 0: any free port); OSError with the reason otherwise."""
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
@@ -65,7 +73,7 @@ def _transcriber_spec(args):
 
     if args.lm or args.words or args.hotword:
         args.decoder = "lm"
-    words = args.words.read_text().split() if args.words else None
+    words = read_words(args.words) if args.words else None
     beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
     lm_options = {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
                   "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword}
@@ -93,17 +101,20 @@ def cmd_serve(args) -> int:
         error(str(e))
         return EXIT_USAGE
     try:
+        sock = _listening_socket(args.host, args.port)  # first, so that a port in use fails at once
+    except OSError as e:
+        error(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})")
+        return EXIT_FAILED
+    try:
         spec = _transcriber_spec(args)
         transcribers = [spec.load() for _ in range(args.workers)]
-        sock = _listening_socket(args.host, args.port)
     except (LoadError, ValueError) as e:
+        sock.close()
         error(str(e))
         return EXIT_FAILED
     except OSError as e:
-        if e.filename:
-            os_error(e)
-        else:
-            error(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})")
+        sock.close()
+        os_error(e)
         return EXIT_FAILED
     config = ServerConfig(
         model_name=str(args.model or "en-small"), runtime=spec.runtime,
@@ -114,7 +125,7 @@ def cmd_serve(args) -> int:
     )
     pool = WorkerPool(transcribers, args.queue_size)
     server = uvicorn.Server(uvicorn.Config(
-        create_app(pool, config), log_level="warning", access_log=False, ws="websockets", ws_max_size=MAX_MESSAGE_BYTES,
+        create_app(pool, config), log_level="warning", access_log=False, ws="websockets-sansio", ws_max_size=MAX_MESSAGE_BYTES,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, limit_concurrency=4 * (pool.capacity + args.max_streams) + 16,
     ))
     host, port = sock.getsockname()[:2]
@@ -143,7 +154,7 @@ def add_parsers(sub) -> None:
                    help=f"model threads, each with its own model and LM (default: {DEFAULT_THREADS})")
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
                    help=f"CPU threads of the acoustic model in all, shared among the workers (default: {DEFAULT_THREADS})")
-    p.add_argument("--queue-size", type=int, default=16,
+    p.add_argument("--queue-size", type=non_negative_int, default=16,
                    help="uploads that may wait for a free worker; past that the server answers 503 (default: 16)")
     p.add_argument("--max-streams", type=positive_int, default=8, help="open WS /v1/listen streams at most (default: 8)")
     p.add_argument("--idle-timeout-s", type=positive_float, default=30.0,
