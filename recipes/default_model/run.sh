@@ -4,7 +4,7 @@
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished files
 # (and grows a corpus when its hours are raised), training resumes from its last checkpoint.
 # Environment: PYTHON (.venv/bin/python), WORK (work/default_model), WORKERS (all cores),
-# NEURAL_HOURS (4.4) of planned Piper/Kokoro speech, the first NEURAL_FROM_HOURS (2.0) of it not made,
+# NEURAL_HOURS (3.6) of planned Piper/Kokoro speech, the first NEURAL_FROM_HOURS (2.0) of it not made,
 # CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
 # DEVICE (auto). Measured wall times and scores: recipes/default_model/README.md.
 set -euo pipefail
@@ -30,7 +30,7 @@ run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W
 # from Piper. Kokoro's jf_alpha and every blend containing it are held out: they read 250 sentences
 # nobody else says (heldout.jsonl). LJ Speech sentences are never spoken. The release this one starts
 # from heard the plan's first 2.0 hours: only the sentences after them are made (--from-hours).
-run_stage 2 neural-voices $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-4.4} --from-hours ${NEURAL_FROM_HOURS:-2.0} \
+run_stage 2 neural-voices $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-3.6} --from-hours ${NEURAL_FROM_HOURS:-2.0} \
   --engines piper,kokoro \
   --engine-weights kokoro=2,piper=1 --holdout-voices jf_alpha --heldout-sentences 250 --dev-sentences 100 \
   --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
