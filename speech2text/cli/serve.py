@@ -124,14 +124,20 @@ def cmd_serve(args) -> int:
         cors_origins=tuple(args.cors_origin or ()),
     )
     pool = WorkerPool(transcribers, args.queue_size)
-    server = uvicorn.Server(uvicorn.Config(
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    ready = (f"speech2text: serving on http://{shown_host}:{port} ({spec.runtime}, {args.workers} worker{'s' if args.workers > 1 else ''}"
+             f"{', API key required' if api_key else ''})")
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            print(ready, file=sys.stderr, flush=True)  # once uvicorn accepts: tests and scripts wait for this line
+
+    server = Server(uvicorn.Config(
         create_app(pool, config), log_level="warning", access_log=False, ws="websockets-sansio", ws_max_size=MAX_MESSAGE_BYTES,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, limit_concurrency=4 * (pool.capacity + args.max_streams) + 16,
     ))
-    host, port = sock.getsockname()[:2]
-    shown_host = f"[{host}]" if ":" in host else host
-    print(f"speech2text: serving on http://{shown_host}:{port} ({spec.runtime}, {args.workers} workers"
-          f"{', API key required' if api_key else ''})", file=sys.stderr, flush=True)
     if not api_key and not _is_loopback(args.host):
         error(f"warning: {args.host} is reachable from other machines and no API key is set "
               f"(--api-key or {API_KEY_VARIABLE})")
