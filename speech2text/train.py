@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .data import (BucketBatchSampler, MixtureBatchSampler, SkippedRows, SpeechDataset, collate, ctc_frames_needed,
+from .data import (BucketBatchSampler, ManifestError, MixtureBatchSampler, SkippedRows, SpeechDataset, collate, ctc_frames_needed,
                    read_manifest)
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
@@ -394,6 +394,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     rows = [row | {"source": i} for i, manifest in enumerate(config.train_manifests)
             for row in read_manifest(manifest, skipped)]
     rows = usable_rows(rows, vocabulary, feature_config, config.model.subsampling, skipped)
+    if not rows:
+        raise ManifestError(f"no usable training row ({skipped.summary()})")
     dev_rows = read_manifest(config.dev_manifest, skipped) if config.dev_manifest else []
     dataset = SpeechDataset(rows, vocabulary)
     durations = [row["duration"] for row in rows]
@@ -457,6 +459,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                 say(f"metrics.jsonl: dropped {dropped} records logged after that checkpoint")
     if run.is_main:
         remove_stale_temporaries(out)
+    resumed_at_step = state["step"]
 
     trainable = model
     if run.enabled:
@@ -564,13 +567,14 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                 dist.broadcast_object_list(shared, src=0)
                 state.update(shared[0])
             save(last_path)
+    if run.is_main and not (resumed and state["step"] == resumed_at_step):  # a finished run run again adds nothing
+        metrics.write(kind="summary", step=state["step"], epoch=state["epoch"], skipped_rows=dict(skipped.counts),
+                      skipped_losses=state["skipped_losses"])
+        say(f"{skipped.summary()}; {state['skipped_losses']} batches skipped for a non-finite or zero loss")
     save(last_path)
     if not dev_rows:
         save(out / "best.pt", with_trainer=False)
     if run.is_main:
-        metrics.write(kind="summary", step=state["step"], epoch=state["epoch"], skipped_rows=dict(skipped.counts),
-                      skipped_losses=state["skipped_losses"])
-        say(f"{skipped.summary()}; {state['skipped_losses']} batches skipped for a non-finite or zero loss")
         plot_metrics(metrics.read(), out / "metrics.png")
     if run.enabled:
         dist.barrier()  # no rank returns before rank 0 has written best.pt

@@ -65,7 +65,7 @@ def test_the_decoders_without_a_language_model_run_on_real_audio(api, decoder):
 def test_a_missing_file_fails_alone_and_the_batch_goes_on(tmp_path, api):
     result = run("transcribe", tmp_path / "missing.wav", GOOD)
     assert result.returncode == 1
-    assert result.stdout.decode() == f"{api(GOOD)}\n"
+    assert result.stdout.decode() == f"{GOOD}\t{api(GOOD)}\n"
     assert result.stderr.decode() == f"speech2text: error: {tmp_path / 'missing.wav'}: no such file\n"
 
 
@@ -81,7 +81,7 @@ def test_every_kind_of_bad_file_gives_one_line(tmp_path, speechlike, api):
     bad = ["missing.wav", "empty.wav", "zero_length.wav", "not_audio.wav", "truncated.wav", "nan.wav", "silent.wav", "folder.wav"]
     result = run("transcribe", *[tmp_path / name for name in bad], GOOD)
     assert result.returncode == 1
-    assert result.stdout.decode() == f"{api(GOOD)}\n"
+    assert result.stdout.decode() == f"{GOOD}\t{api(GOOD)}\n"
     lines = result.stderr.decode().splitlines()
     assert len(lines) == len(bad), lines
     for name, line in zip(bad, lines):

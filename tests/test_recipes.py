@@ -47,7 +47,7 @@ def librispeech_fixture(root: Path) -> Path:
             lines = []
             for index, text in enumerate(texts[:2] if subset.startswith("test") else texts):
                 utterance = f"{speaker}-{chapter}-{index:04d}"
-                tone(folder / f"{utterance}.flac", index + len(lines), duration_s=0.5 + 0.1 * index)
+                tone(folder / f"{utterance}.flac", index + len(lines), duration_s=2.0 + 0.1 * index)
                 lines.append(f"{utterance} {text}")
             (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
     return root / "LibriSpeech"
@@ -63,7 +63,7 @@ def commonvoice_fixture(root: Path) -> Path:
         rows = []
         for index, text in enumerate(texts):
             clip = f"common_voice_en_{split}_{index}.mp3"
-            tone(source / "clips" / clip, index, format="MP3")
+            tone(source / "clips" / clip, index, duration_s=1.5, format="MP3")
             rows.append(f"client{index}\t{clip}\tid{index}\t{text}\t\t2\t0\t\t\n")
         (source / f"{split}.tsv").write_text(header + "".join(rows))
     return source
@@ -81,7 +81,8 @@ def ljspeech_fixture(root: Path) -> Path:
     source = root / "LJSpeech-1.1"
     lines = []
     for index, utterance_id in enumerate(ids):
-        tone(source / "wavs" / f"{utterance_id}.wav", index, sample_rate=22_050)
+        # 2 s: long enough for CTC to spell the sentence (shorter rows are skipped as infeasible)
+        tone(source / "wavs" / f"{utterance_id}.wav", index, duration_s=2.0, sample_rate=22_050)
         lines.append(f"{utterance_id}|Printed in 1476, by Caxton.|Printed in fourteen seventy-six, by Caxton.")
     (source / "metadata.csv").write_text("\n".join(lines) + "\n")
     return source
@@ -127,7 +128,7 @@ def test_librispeech_recipe(tmp_path):
     assert [row["text"] for row in train[:4]] == [
         "he hoped there would be stew for dinner", "turnips and carrots and bruised potatoes", "the captain's dog ran",
         "in eighteen forty five he left"]
-    assert (train[2]["speaker"], train[2]["subset"], train[2]["duration"]) == ("19", "train-clean-100", 0.7)
+    assert (train[2]["speaker"], train[2]["subset"], train[2]["duration"]) == ("19", "train-clean-100", 2.2)
     assert Path(train[2]["audio"]) == source / "train-clean-100" / "19" / "198" / "19-198-0002.flac"
     assert len(train) == 8
     assert evaluated_subsets(done.stdout) == ["dev-clean", "test-clean", "test-other"]
@@ -141,7 +142,7 @@ def test_commonvoice_recipe(tmp_path):
     train = read_manifest(tmp_path / "work" / "data" / "train.jsonl")
     # The sentence that is only a dash normalizes to nothing and is left out.
     assert [row["text"] for row in train] == ["he said hello twice", "it costs five dollars", "go north"]
-    assert train[0]["duration"] == pytest.approx(0.6, abs=0.1)  # mp3 frames pad the end a little
+    assert train[0]["duration"] == pytest.approx(1.5, abs=0.1)  # mp3 frames pad the end a little
     assert evaluated_subsets(done.stdout) == ["dev", "test"]
     assert "utterances 3  " in done.stdout
 
@@ -153,7 +154,7 @@ def test_ljspeech_recipe(tmp_path):
     counts = {split: len(read_manifest(data / f"{split}.jsonl")) for split in ("train", "dev", "test")}
     assert counts == {"train": 4, "dev": 2, "test": 2}
     row = read_manifest(data / "test.jsonl")[0]
-    assert (row["text"], row["duration"]) == ("printed in fourteen seventy six by caxton", 0.6)
+    assert (row["text"], row["duration"]) == ("printed in fourteen seventy six by caxton", 2.0)
     assert "utterances 2  " in done.stdout
 
 

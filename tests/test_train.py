@@ -101,7 +101,8 @@ def test_early_stopping_after_patience_dev_evaluations_without_improvement(fsdd_
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     dev = [r for r in records if r["kind"] == "dev"]
     assert [r["evals_without_improvement"] for r in dev] == [0, 1, 2]
-    assert records[-1] == {"kind": "early_stop", "step": 3, "epoch": 3, "best_wer": dev[0]["wer"], "patience": 2}
+    assert records[-2] == {"kind": "early_stop", "step": 3, "epoch": 3, "best_wer": dev[0]["wer"], "patience": 2}
+    assert records[-1] == {"kind": "summary", "step": 3, "epoch": 3, "skipped_rows": {}, "skipped_losses": 0}
     progress = load_checkpoint(out / "last.pt").trainer_state["progress"]
     assert (progress["stopped_early"], progress["epoch"], progress["step"]) == (True, 3, 3)
     train(config)  # running the command again does not train past the stop
