@@ -1,6 +1,6 @@
 """Export a trained checkpoint as the bundled model: float16 weights, no optimizer state.
 
-    python recipes/default_model/export.py work/first_model/run/best.pt speech2text/pretrained/en-small.pt
+    python recipes/default_model/export.py work/default_model/run/best.pt speech2text/pretrained/en-small.pt
 """
 
 from __future__ import annotations
