@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from .errors import Speech2TextError
+
 SAMPLE_RATE = 16_000
 SILENCE_PEAK = 1e-4  # -80 dBFS: below this a whole recording holds no speech
 
 
-class AudioError(ValueError):
+class AudioError(Speech2TextError, ValueError):
     """A file that cannot be used as speech: missing, unreadable, empty or corrupt."""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import describe_os_error
+from .errors import Speech2TextError, describe_os_error
 from .transcribe import Transcriber, Transcript
 
 
@@ -67,7 +67,7 @@ def transcribe_one(transcriber: Transcriber, spec: TranscriberSpec, path: str | 
         return error.strerror or str(error)
 
 
-class LoadError(Exception):
+class LoadError(Speech2TextError):
     """The model or LM could not be loaded in a worker; the message is one line for the user."""
 
 

@@ -17,16 +17,13 @@ from pathlib import Path
 
 import torch
 
+from .errors import CheckpointError
 from .features import FeatureConfig
 from .model import AcousticModel, ModelConfig
 from .text import Vocabulary
 
 FORMAT = "speech2text-checkpoint"
 FORMAT_VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """A model file that is missing, corrupt, or not a speech2text checkpoint."""
 
 
 @dataclass

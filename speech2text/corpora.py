@@ -24,6 +24,7 @@ import soundfile
 from tqdm import tqdm
 
 from .data import write_manifest
+from .errors import Speech2TextError
 from .text import normalize_text
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -35,7 +36,7 @@ LJSPEECH_HASH_BUCKETS = 20
 AUDIO_SUFFIXES = (".wav", ".flac")  # the releases ship WAV; converted copies (as in ../shared/data) are FLAC
 
 
-class CorpusError(ValueError):
+class CorpusError(Speech2TextError, ValueError):
     """A source folder that is missing or not in the corpus's released layout."""
 
 

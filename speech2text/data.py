@@ -17,10 +17,11 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .audio import AudioError, load_audio
+from .errors import Speech2TextError
 from .text import Vocabulary, normalize_text
 
 
-class ManifestError(ValueError):
+class ManifestError(Speech2TextError, ValueError):
     pass
 
 

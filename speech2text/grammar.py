@@ -25,10 +25,11 @@ import random
 import re
 from dataclasses import dataclass
 
+from .errors import Speech2TextError
 from .text import normalize_text
 
 
-class GrammarError(ValueError):
+class GrammarError(Speech2TextError, ValueError):
     pass
 
 

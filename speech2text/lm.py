@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import Speech2TextError
 from .text import normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -32,7 +33,7 @@ NEVER = -99.0
 LM_WEIGHT, WORD_SCORE = 1.2, -1.0  # ARPA's log10 probability of <s>, which is never predicted
 
 
-class LanguageModelError(ValueError):
+class LanguageModelError(Speech2TextError, ValueError):
     """A language model that cannot be built or read; the message is one line for the user."""
 
 

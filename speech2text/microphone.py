@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .errors import Speech2TextError
 
 
-class MicrophoneError(RuntimeError):
+class MicrophoneError(Speech2TextError, RuntimeError):
     """No usable input device, PortAudio missing, or the device went away."""
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import Speech2TextError
+
 KOKORO_PACKS = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 KOKORO_RATE = 24000
 KOKORO_MAX_TOKENS = 500  # the style tables have 510 rows: one per utterance length in tokens
@@ -49,7 +51,7 @@ _ESPEAK_TO_KOKORO = sorted(
 _KOKORO_US = (("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", ""))
 
 
-class VoiceUnavailable(RuntimeError):
+class VoiceUnavailable(Speech2TextError, RuntimeError):
     """A neural voice's wheel is not installed (or its files are damaged)."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import CheckpointError
 from .text import Vocabulary
 from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber, pretrained_models
 
@@ -123,14 +124,14 @@ class OnnxTranscriber(Transcriber):
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         if not Path(path).is_file():
-            raise ValueError(f"{path}: no such model file")
+            raise CheckpointError(f"{path}: no such model file")
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # noqa: BLE001 - ONNX Runtime's load errors share no base class but Exception
-            raise ValueError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0]})") from None
+            raise CheckpointError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0]})") from None
         text = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if not text:
-            raise ValueError(f"{path}: an ONNX model without speech2text metadata (export it with `speech2text export`)")
+            raise CheckpointError(f"{path}: an ONNX model without speech2text metadata (export it with `speech2text export`)")
         metadata = json.loads(text)
         self.path = Path(path)
         self.feature_settings = metadata["feature_config"]
@@ -144,14 +145,14 @@ class OnnxTranscriber(Transcriber):
                         threads: int | None = None) -> OnnxTranscriber:
         """A bundled model by name (None: the default) whose .onnx file is current, or an exported .onnx file."""
         if quantize is not None:
-            raise ValueError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")
+            raise CheckpointError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")
         name = str(path_or_name or DEFAULT_MODEL)
         path = bundled_onnx_model(name) if not name.endswith(".onnx") else Path(name)
         if path is None and name not in pretrained_models():
-            raise ValueError(f"{name}: a checkpoint, not an ONNX file (export one with `speech2text export`, "
+            raise CheckpointError(f"{name}: a checkpoint, not an ONNX file (export one with `speech2text export`, "
                              "or use --runtime torch)")
         if path is None:
-            raise ValueError(f"no current ONNX export of the bundled model {name!r}")
+            raise CheckpointError(f"no current ONNX export of the bundled model {name!r}")
         return cls(path, threads)
 
     @property

@@ -41,6 +41,7 @@ import numpy as np
 import soundfile
 
 from .data import write_manifest
+from .errors import Speech2TextError
 
 SAMPLE_RATE = 16000
 
@@ -71,7 +72,7 @@ SECONDS_PER_CHAR = 0.060
 REALISM_PAD_S = 0.9
 
 
-class SynthesisError(RuntimeError):
+class SynthesisError(Speech2TextError, RuntimeError):
     pass
 
 

@@ -36,8 +36,17 @@ from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .data import (BucketBatchSampler, ManifestError, MixtureBatchSampler, SkippedRows, SpeechDataset, collate, ctc_frames_needed,
-                   read_manifest)
+from .data import (
+    BucketBatchSampler,
+    ManifestError,
+    MixtureBatchSampler,
+    SkippedRows,
+    SpeechDataset,
+    collate,
+    ctc_frames_needed,
+    read_manifest,
+)
+from .errors import Speech2TextError
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
 from .model import AcousticModel, ModelConfig, subsampled_frames
@@ -47,7 +56,7 @@ from .transcribe import Transcriber, resolve_model
 DEVICES = ("auto", "cpu", "cuda")
 
 
-class ConfigError(ValueError):
+class ConfigError(Speech2TextError, ValueError):
     """A config file or override that does not describe a TrainConfig."""
 
 

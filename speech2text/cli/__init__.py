@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import Speech2TextError
 from . import listen, lm, serve, synthesize, training, transcribe
-from .common import error
+from .common import EXIT_FAILED, error, os_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +41,16 @@ def _join_number_lists(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(_join_number_lists(sys.argv[1:] if argv is None else list(argv)))
+    # The one place a user error becomes its line and exit code; each subcommand handles only what it must
+    # (a bad file among several, which the others outlive).
     try:
         return args.run(args)
+    except Speech2TextError as e:
+        error(str(e))
+        return e.exit_code
+    except OSError as e:
+        os_error(e)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         error("interrupted")
         return 130

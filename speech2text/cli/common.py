@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import describe_os_error
+from ..errors import OutputError, UsageError, describe_os_error
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # A small LSTM gains little past 4 threads, and more would crowd out the rest of a laptop.
@@ -69,22 +69,22 @@ def float_list(text: str) -> list[float]:
 
 
 def refuse_overwriting_input(output: Path, inputs: list[Path]) -> None:
-    """A command never writes over its own input: ValueError when `output` is one of `inputs`."""
+    """A command never writes over its own input: OutputError (a ValueError) when `output` is one of `inputs`."""
     target = Path(output).resolve()
     for source in inputs:
         if Path(source).resolve() == target:
-            raise ValueError(f"{output}: this is also an input; write the output somewhere else")
+            raise OutputError(f"{output}: this is also an input; write the output somewhere else")
 
 
 def read_words(path: Path) -> list[str]:
-    """The words of a --words file (a closed vocabulary). ValueError when it has none: an empty vocabulary
+    """The words of a --words file (a closed vocabulary). UsageError when it has none: an empty vocabulary
     would make every transcript empty, silently."""
     try:
         words = path.read_text(encoding="utf-8").split()
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file of words") from None
+        raise UsageError(f"{path}: not a text file of words") from None
     if not words:
-        raise ValueError(f"{path}: no words in the --words file")
+        raise UsageError(f"{path}: no words in the --words file")
     return words
 
 

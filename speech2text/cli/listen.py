@@ -13,19 +13,14 @@ from .common import (
     EXIT_USAGE,
     error,
     hotword,
-    os_error,
     thread_count,
 )
 
 
 def cmd_devices(args) -> int:
-    from ..microphone import MicrophoneError, print_devices
+    from ..microphone import print_devices
 
-    try:
-        print_devices()
-    except MicrophoneError as e:
-        error(str(e))
-        return EXIT_FAILED
+    print_devices()
     return EXIT_OK
 
 
@@ -89,8 +84,6 @@ def cmd_listen(args) -> int:
     import torch
 
     from ..audio import AudioError
-    from ..checkpoint import CheckpointError
-    from ..lm import LanguageModelError
     from ..microphone import Microphone, MicrophoneError
     from ..stream import file_chunks, stream_events
     from ..transcribe import Transcriber
@@ -104,24 +97,17 @@ def cmd_listen(args) -> int:
     except ValueError as e:
         error(str(e))
         return EXIT_USAGE
-    try:
-        transcriber = Transcriber.from_pretrained(args.model)
-        if args.lm or args.hotword:
-            args.decoder = "lm"
-        if args.decoder == "lm":
-            transcriber.load_language_model(args.lm, hotwords=args.hotword)
-        if args.input:
-            source = file_chunks(args.input, realtime=not args.fast)
-            microphone = None
-        else:
-            microphone = Microphone(args.device, on_ready=lambda name: print(f"listening on {name}", file=sys.stderr, flush=True))
-            source = microphone
-    except (CheckpointError, MicrophoneError, LanguageModelError) as e:
-        error(str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
+    transcriber = Transcriber.from_pretrained(args.model)
+    if args.lm or args.hotword:
+        args.decoder = "lm"
+    if args.decoder == "lm":
+        transcriber.load_language_model(args.lm, hotwords=args.hotword)
+    if args.input:
+        source = file_chunks(args.input, realtime=not args.fast)
+        microphone = None
+    else:
+        microphone = Microphone(args.device, on_ready=lambda name: print(f"listening on {name}", file=sys.stderr, flush=True))
+        source = microphone
     # SIGINT and SIGTERM end a session like Ctrl-C: the utterance in progress is flushed first.
     # SIGINT is set explicitly because a shell starts background jobs with it ignored, and
     # Python then never installs its Ctrl-C handler: `kill -INT` would be lost.

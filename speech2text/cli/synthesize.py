@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, os_error, positive_int
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, positive_int
 
 
 def _words(text: str) -> set[str]:
@@ -54,8 +54,6 @@ def collect_sentences(args) -> list[str]:
 
 
 def cmd_synthesize(args) -> int:
-    from ..data import ManifestError
-    from ..grammar import GrammarError
     from ..neural_voices import INSTALL_HINT
     from ..synthesis import (
         NEURAL_ENGINES,
@@ -84,43 +82,36 @@ def cmd_synthesize(args) -> int:
     if not engines:
         error("no speech engine installed: install espeak-ng, flite or festival (see README)")
         return EXIT_FAILED
-    try:
-        sentences = collect_sentences(args)
-        out = args.out.resolve()
-        splits = plan_corpus(
-            sentences,
-            out,
-            hours=args.hours,
-            from_hours=args.from_hours,
-            copies=args.copies,
-            holdout_voices=_words(args.holdout_voices or ""),
-            heldout_sentences=args.heldout_sentences,
-            dev_sentences=args.dev_sentences,
-            engines=engines,
-            realism=None if args.no_realism else RealismConfig(),
-            engine_weights=args.engine_weights,
-            **({"kokoro_blends": args.kokoro_blends} if args.kokoro_blends is not None else {}),
-            seed=args.seed,
-        )
-        if args.splits:
-            unknown = _words(args.splits) - set(splits)
-            if unknown:
-                raise SynthesisError(
-                    f"--splits: no split named {', '.join(sorted(unknown))} (planned: {', '.join(splits)})"
-                )
-            splits = {name: jobs for name, jobs in splits.items() if name in _words(args.splits)}
-        print(
-            f"{len(sentences):,} distinct sentences; planned "
-            + ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()),
-            file=sys.stderr,
-        )
-        reports = synthesize_corpus(splits, out, workers=args.workers)
-    except (GrammarError, ManifestError, SynthesisError) as e:
-        error(str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
+    sentences = collect_sentences(args)
+    out = args.out.resolve()
+    splits = plan_corpus(
+        sentences,
+        out,
+        hours=args.hours,
+        from_hours=args.from_hours,
+        copies=args.copies,
+        holdout_voices=_words(args.holdout_voices or ""),
+        heldout_sentences=args.heldout_sentences,
+        dev_sentences=args.dev_sentences,
+        engines=engines,
+        realism=None if args.no_realism else RealismConfig(),
+        engine_weights=args.engine_weights,
+        **({"kokoro_blends": args.kokoro_blends} if args.kokoro_blends is not None else {}),
+        seed=args.seed,
+    )
+    if args.splits:
+        unknown = _words(args.splits) - set(splits)
+        if unknown:
+            raise SynthesisError(
+                f"--splits: no split named {', '.join(sorted(unknown))} (planned: {', '.join(splits)})"
+            )
+        splits = {name: jobs for name, jobs in splits.items() if name in _words(args.splits)}
+    print(
+        f"{len(sentences):,} distinct sentences; planned "
+        + ", ".join(f"{name} {len(jobs):,} utterances" for name, jobs in splits.items()),
+        file=sys.stderr,
+    )
+    reports = synthesize_corpus(splits, out, workers=args.workers)
     for name, report in reports.items():
         failed = ", ".join(f"{n} {reason}" for reason, n in report.failed.items()) or "none"
         print(

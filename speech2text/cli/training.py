@@ -9,8 +9,16 @@ import sys
 from pathlib import Path
 
 from ..lm import LM_WEIGHT, WORD_SCORE
-from .common import (DEFAULT_THREADS, EXIT_FAILED, EXIT_OK, error, finite_float, os_error, positive_int, read_words,
-                     thread_count)
+from .common import (
+    DEFAULT_THREADS,
+    EXIT_FAILED,
+    EXIT_OK,
+    error,
+    finite_float,
+    positive_int,
+    read_words,
+    thread_count,
+)
 
 # The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
 CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
@@ -54,8 +62,6 @@ def train_config_values(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    from ..checkpoint import CheckpointError
-    from ..data import ManifestError
     from ..train import TrainConfig, train
 
     try:
@@ -66,7 +72,7 @@ def cmd_train(args) -> int:
                 error(f"no {key}: give a CONFIG file that sets it, {key}=..., or {flag}")
                 return EXIT_FAILED
         best = train(TrainConfig.from_dict(values))
-    except (ManifestError, CheckpointError, ValueError) as e:
+    except ValueError as e:  # a config value that TrainConfig refuses
         error(str(e))
         return EXIT_FAILED
     if os.environ.get("RANK", "0") == "0":  # under torchrun, once
@@ -75,7 +81,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_prepare(args) -> int:
-    from ..corpora import CorpusError, prepare
+    from ..corpora import prepare
 
     options = {"workers": args.workers}
     if args.subsets:
@@ -83,11 +89,7 @@ def cmd_prepare(args) -> int:
             error("--subsets is for librispeech only")
             return EXIT_FAILED
         options["subsets"] = args.subsets.split(",")
-    try:
-        manifests = prepare(args.corpus, args.source, args.out, **options)
-    except CorpusError as e:
-        error(str(e))
-        return EXIT_FAILED
+    manifests = prepare(args.corpus, args.source, args.out, **options)
     from ..data import read_manifest
 
     for split, manifest in manifests.items():
@@ -99,33 +101,23 @@ def cmd_prepare(args) -> int:
 def cmd_evaluate(args) -> int:
     import torch
 
-    from ..audio import AudioError
-    from ..checkpoint import CheckpointError
-    from ..data import ManifestError, SkippedRows, read_manifest
+    from ..data import SkippedRows, read_manifest
     from ..evaluate import evaluate
-    from ..lm import LanguageModelError
     from ..transcribe import Transcriber
 
     torch.set_num_threads(args.threads)
     skipped = SkippedRows()
-    try:
-        words = read_words(args.words) if args.words else None
-        transcriber = Transcriber.from_pretrained(args.model)
-        if args.decoder == "lm" or args.lm or args.words:
-            args.decoder = "lm"
-            transcriber.load_language_model(args.lm, words=words, lm_weight=args.lm_weight, word_score=args.word_score)
-        rows = []
-        for manifest in args.manifest:
-            # Several manifests: each is a subset. One: the rows' own "subset" field, where they have one.
-            rows += [row | {"subset": manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))}
-                     for row in read_manifest(manifest, skipped)]
-        result = evaluate(transcriber, rows, decoder=args.decoder, skipped=skipped)
-    except (CheckpointError, ManifestError, LanguageModelError, AudioError, ValueError) as e:
-        error(str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
+    words = read_words(args.words) if args.words else None
+    transcriber = Transcriber.from_pretrained(args.model)
+    if args.decoder == "lm" or args.lm or args.words:
+        args.decoder = "lm"
+        transcriber.load_language_model(args.lm, words=words, lm_weight=args.lm_weight, word_score=args.word_score)
+    rows = []
+    for manifest in args.manifest:
+        # Several manifests: each is a subset. One: the rows' own "subset" field, where they have one.
+        rows += [row | {"subset": manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))}
+                 for row in read_manifest(manifest, skipped)]
+    result = evaluate(transcriber, rows, decoder=args.decoder, skipped=skipped)
     if skipped.total:
         print(skipped.summary(), file=sys.stderr)
     print(f"utterances {len(result.rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "

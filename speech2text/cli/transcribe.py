@@ -18,7 +18,6 @@ from .common import (
     error,
     finite_float,
     hotword,
-    os_error,
     positive_int,
     read_words,
     refuse_overwriting_input,
@@ -78,7 +77,7 @@ def choose_runtime(args) -> str:
 
 def cmd_transcribe(args) -> int:
     _return_big_buffers_to_the_system()
-    from ..batch import LoadError, TranscriberSpec, transcribe_files, transcribe_one
+    from ..batch import TranscriberSpec, transcribe_files, transcribe_one
     from ..formats import render
 
     if sum(1 for f in args.files if f == "-") > 1:
@@ -95,14 +94,7 @@ def cmd_transcribe(args) -> int:
         args.decoder = "lm"
     # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
     jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
-    try:
-        words = read_words(args.words) if args.words else None
-    except ValueError as e:
-        error(str(e))
-        return EXIT_USAGE
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
+    words = read_words(args.words) if args.words else None
     beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
     spec = TranscriberSpec(
         runtime, args.model, max(1, args.threads // jobs), args.quantize, args.decoder, beam_size,
@@ -110,19 +102,12 @@ def cmd_transcribe(args) -> int:
          "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword},
     )
     # Every output is checked before any audio is decoded: a folder that cannot be written fails at once.
-    try:
-        if args.output_dir:
-            check_writable(args.output_dir, folder=True)
-            args.outputs = output_paths(args.files, args.output_dir, args.format)
-        if args.plot:
-            check_writable(args.plot)
-            refuse_overwriting_input(args.plot, [Path(f) for f in args.files if f != "-"])
-    except ValueError as e:
-        error(str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
+    if args.output_dir:
+        check_writable(args.output_dir, folder=True)
+        args.outputs = output_paths(args.files, args.output_dir, args.format)
+    if args.plot:
+        check_writable(args.plot)
+        refuse_overwriting_input(args.plot, [Path(f) for f in args.files if f != "-"])
     from tqdm import tqdm
 
     # Progress bars on a terminal only, so that pipes and logs stay clean: one over the files
@@ -136,11 +121,8 @@ def cmd_transcribe(args) -> int:
             results = (transcribe_one(transcriber, spec, path, progress=len(args.files) < 3 and tty) for path in args.files)
         return _write_results(args, tqdm(results, desc="transcribe", unit="file", total=len(args.files),
                                          disable=len(args.files) < 3 or not tty), render, transcriber if args.plot else None)
-    except (LoadError, ValueError) as e:
+    except ValueError as e:  # a model or decoder setting the runtime refuses
         error(str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        os_error(e)
         return EXIT_FAILED
 
 
@@ -214,7 +196,6 @@ class _FileFailed(Exception):
 
 
 def cmd_export(args) -> int:
-    from ..checkpoint import CheckpointError
     from ..export import export, onnx_metadata
     from ..transcribe import Transcriber, resolve_model
 
@@ -224,10 +205,7 @@ def cmd_export(args) -> int:
         transcriber = Transcriber.from_pretrained(args.model)
         # The ONNX file carries what the torch-free runtime needs: frontend settings, labels, source checksum.
         export(transcriber.model, args.output, args.format, onnx_metadata(transcriber, resolve_model(args.model)))
-    except OSError as e:
-        os_error(e)
-        return EXIT_FAILED
-    except (CheckpointError, ValueError, RuntimeError) as e:  # torch.jit.save raises RuntimeError for a bad path
+    except RuntimeError as e:  # torch.jit.save raises RuntimeError for a path it cannot write
         error(str(e).splitlines()[0] if str(e) else type(e).__name__)
         return EXIT_FAILED
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
