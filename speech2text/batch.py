@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from .decoding import DecodingOptions
 from .errors import Speech2TextError, describe_os_error
 from .transcribe import Transcriber, Transcript
 
@@ -22,18 +23,14 @@ from .transcribe import Transcriber, Transcript
 class TranscriberSpec:
     """Everything needed to build a Transcriber in another process (all picklable).
 
-    runtime: "onnx" (speech2text.runtime, no torch) or "torch". lm_options go to
-    Transcriber.load_language_model (path, words, beam_size, lm_weight, word_score,
-    nbest, hotwords) when decoder is "lm".
+    runtime: "onnx" (speech2text.runtime, no torch) or "torch"; decoding: how every file is decoded.
     """
 
     runtime: str = "onnx"
     model: str | None = None
     threads: int = 1
     quantize: str | None = None
-    decoder: str = "lm"
-    beam_size: int = 8
-    lm_options: dict = field(default_factory=dict)
+    decoding: DecodingOptions = DecodingOptions()
 
     def load(self) -> Transcriber:
         """The Transcriber, with its LM loaded for decoder "lm". Raises ValueError / OSError on bad inputs."""
@@ -49,8 +46,8 @@ class TranscriberSpec:
 
             torch.set_num_threads(self.threads)
             transcriber = Transcriber.from_pretrained(self.model, quantize=self.quantize)
-        if self.decoder == "lm":
-            transcriber.load_language_model(**self.lm_options)
+        if self.decoding.decoder == "lm":
+            transcriber.load_language_model(**self.decoding.lm_options())
         return transcriber
 
 
@@ -59,8 +56,8 @@ def transcribe_one(transcriber: Transcriber, spec: TranscriberSpec, path: str | 
     from .audio import AudioError
 
     try:
-        return transcriber.transcribe(path, decoder=spec.decoder, beam_size=spec.beam_size, reject_silence=True,
-                                      progress=progress)
+        return transcriber.transcribe(path, decoder=spec.decoding.decoder, beam_size=spec.decoding.search_beam_size,
+                                      reject_silence=True, progress=progress)
     except AudioError as error:
         return str(error)
     except OSError as error:

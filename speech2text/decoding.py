@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +19,51 @@ import numpy as np
 
 from .lm import LM_WEIGHT, WORD_SCORE, WORD_SEPARATOR
 from .text import Vocabulary
+
+DECODERS = ("greedy", "beam", "lm")
+DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 32}
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    """Every decoding choice, checked once, as whisper's DecodingOptions: the CLI flags of `transcribe`,
+    `listen`, `evaluate` and `serve` map onto these fields one to one (cli.common.decoding_options).
+
+    The one rule between them is written here: an LM file, a closed vocabulary or a hotword implies the
+    LM decoder. beam_size None is the decoder's default (DEFAULT_BEAM_SIZE); lm None is the bundled LM.
+    """
+
+    decoder: str = "lm"
+    beam_size: int | None = None
+    lm: str | None = None
+    lm_weight: float = LM_WEIGHT
+    word_score: float = WORD_SCORE
+    hotwords: tuple[tuple[str, float], ...] = ()
+    words: tuple[str, ...] | None = None
+    nbest: int = 5
+
+    def __post_init__(self):
+        if self.lm is not None or self.words is not None or self.hotwords:
+            object.__setattr__(self, "decoder", "lm")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, not {self.decoder!r}")
+        if self.beam_size is not None and self.beam_size < 1:
+            raise ValueError(f"beam size must be at least 1, not {self.beam_size}")
+        numbers = [self.lm_weight, self.word_score, *(bonus for _, bonus in self.hotwords)]
+        if not all(math.isfinite(x) for x in numbers):  # a weight of nan silently empties every transcript
+            raise ValueError("LM weight, word score and hotword bonuses must be finite numbers")
+        if self.words is not None and not self.words:
+            raise ValueError("an empty closed vocabulary would make every transcript empty")
+
+    @property
+    def search_beam_size(self) -> int:
+        return self.beam_size or DEFAULT_BEAM_SIZE[self.decoder]
+
+    def lm_options(self) -> dict:
+        """Transcriber.load_language_model's arguments for decoder "lm"."""
+        return {"path": self.lm, "words": list(self.words) if self.words is not None else None,
+                "beam_size": self.search_beam_size, "lm_weight": self.lm_weight, "word_score": self.word_score,
+                "nbest": self.nbest, "hotwords": list(self.hotwords) or None}
 
 
 @dataclass(frozen=True)

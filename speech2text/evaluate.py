@@ -73,7 +73,7 @@ def _readable_batches(rows: list[dict], batch_size: int, skipped: SkippedRows | 
 
 def evaluate(
     transcriber: Transcriber, rows: list[dict], batch_size: int = 16, progress: bool = True, decoder: str = "greedy",
-    skipped: SkippedRows | None = None,
+    beam_size: int = 8, skipped: SkippedRows | None = None,
 ) -> Evaluation:
     """Decode every row of a manifest in batches of similar length and score it.
 
@@ -84,7 +84,7 @@ def evaluate(
     for batch, samples in tqdm(_readable_batches(rows, batch_size, skipped), desc="evaluate", total=total,
                                disable=not progress, leave=False):
         started = time.perf_counter()
-        transcripts = transcriber.transcribe_samples(samples, decoder=decoder)
+        transcripts = transcriber.transcribe_samples(samples, decoder=decoder, beam_size=beam_size)
         compute_s += time.perf_counter() - started
         for i, transcript in zip(batch, transcripts):
             hypotheses[i] = transcript.text

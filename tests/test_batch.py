@@ -4,6 +4,7 @@ import pytest
 
 from conftest import ASSETS, FSDD, LJSPEECH
 from speech2text.batch import LoadError, TranscriberSpec, transcribe_files, transcribe_one
+from speech2text.decoding import DecodingOptions
 
 FILES = [
     *sorted(ASSETS.glob("*.wav")),
@@ -17,7 +18,7 @@ FILES = [
 def test_workers_equal_one_by_one(tmp_path, runtime):
     missing = tmp_path / "missing.wav"
     paths = [*FILES[:3], missing, *FILES[3:]]
-    spec = TranscriberSpec(runtime=runtime, beam_size=32)
+    spec = TranscriberSpec(runtime=runtime, decoding=DecodingOptions(beam_size=32))
     transcriber = spec.load()
     expected = [transcribe_one(transcriber, spec, path) for path in paths]
     got = list(transcribe_files(paths, spec, jobs=2))
@@ -27,6 +28,6 @@ def test_workers_equal_one_by_one(tmp_path, runtime):
 
 
 def test_a_model_that_cannot_load_is_one_error_not_one_per_file(tmp_path):
-    spec = TranscriberSpec(runtime="onnx", lm_options={"path": tmp_path / "missing.arpa"})
+    spec = TranscriberSpec(runtime="onnx", decoding=DecodingOptions(lm=str(tmp_path / "missing.arpa")))
     with pytest.raises(LoadError, match="no such language model file"):
         list(transcribe_files(FILES[:4], spec, jobs=2))

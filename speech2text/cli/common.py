@@ -126,3 +126,45 @@ def hotword(text: str) -> tuple[str, float]:
     if not normalize_text(phrase):
         raise argparse.ArgumentTypeError(f"the hotword {text!r} has no words")
     return normalize_text(phrase), value
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model and --runtime, as `transcribe` and `serve` take them."""
+    parser.add_argument("--model", help="bundled model name, checkpoint path or exported .onnx file "
+                                        "(default: the bundled English model)")
+    parser.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto",
+                        help="run the acoustic model on ONNX Runtime without torch (about 1/5 of the memory, faster "
+                             "start) or on PyTorch; auto: onnx where the model has a current .onnx export and "
+                             "onnxruntime is installed, and neither --quantize nor --plot is given (default)")
+
+
+def add_decoding_arguments(parser: argparse.ArgumentParser, decoders: tuple[str, ...] = ("greedy", "beam", "lm")) -> None:
+    """The flags of decoding.DecodingOptions, one per field; decoding_options(args) reads them back."""
+    from ..lm import LM_WEIGHT, WORD_SCORE
+
+    parser.add_argument("--decoder", choices=decoders, default="lm",
+                        help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
+                             "search without an LM; or the greedy best path")
+    parser.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
+    parser.add_argument("--lm", type=Path, help="ARPA n-gram model from `speech2text lm build`: words (lexicon "
+                                                "search) or --units chars (lexicon-free search); implies --decoder lm")
+    parser.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT,
+                        help=f"LM score weight (default: {LM_WEIGHT})")
+    parser.add_argument("--word-score", type=finite_float, default=WORD_SCORE,
+                        help=f"score added per word (default: {WORD_SCORE})")
+    parser.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command "
+                                                   "sets); implies --decoder lm")
+    parser.add_argument("--hotword", type=hotword, action="append", default=[], metavar="PHRASE[:BONUS]",
+                        help="boost a word or phrase, e.g. 'turn on the kitchen lights:5' (repeatable; implies "
+                             "--decoder lm)")
+
+
+def decoding_options(args):
+    """The DecodingOptions of add_decoding_arguments' flags (reads the --words file)."""
+    from ..decoding import DecodingOptions
+
+    return DecodingOptions(
+        decoder=args.decoder, beam_size=args.beam_size, lm=str(args.lm) if args.lm else None,
+        lm_weight=args.lm_weight, word_score=args.word_score, hotwords=tuple(args.hotword),
+        words=tuple(read_words(args.words)) if args.words else None,
+    )

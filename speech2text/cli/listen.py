@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from pathlib import Path
 
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    add_decoding_arguments,
+    decoding_options,
     error,
-    hotword,
+    finite_float,
     thread_count,
 )
 
@@ -77,6 +79,10 @@ def _after_interrupt(events):
         return
 
 
+# Flags that are VadConfig fields of the same name.
+VAD_FLAGS = ("aggressiveness", "pre_roll_ms", "end_silence_ms", "max_utterance_s")
+
+
 def cmd_listen(args) -> int:
     import shlex
     import signal
@@ -91,17 +97,16 @@ def cmd_listen(args) -> int:
 
     torch.set_num_threads(args.threads)
     try:
-        vad = VadConfig(aggressiveness=args.vad_aggressiveness, pre_roll_ms=args.pre_roll_ms,
-                        end_silence_ms=args.end_silence_ms, max_utterance_s=args.max_utterance_s)
+        # Only the VAD flags given: the rest keep VadConfig's defaults, written there alone.
+        vad = VadConfig(**{field: getattr(args, field) for field in VAD_FLAGS if field in args})
         exec_command = shlex.split(args.exec) if args.exec else None
     except ValueError as e:
         error(str(e))
         return EXIT_USAGE
+    decoding = decoding_options(args)
     transcriber = Transcriber.from_pretrained(args.model)
-    if args.lm or args.hotword:
-        args.decoder = "lm"
-    if args.decoder == "lm":
-        transcriber.load_language_model(args.lm, hotwords=args.hotword)
+    if decoding.decoder == "lm":
+        transcriber.load_language_model(**decoding.lm_options())
     if args.input:
         source = file_chunks(args.input, realtime=not args.fast)
         microphone = None
@@ -118,7 +123,7 @@ def cmd_listen(args) -> int:
     events = None
     try:
         events = stream_events(
-            transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms, decoder=args.decoder
+            transcriber, source, vad=vad, partial_interval_ms=args.partial_interval_ms, decoder=decoding.decoder
         )
         for event in events:
             output(event)
@@ -148,15 +153,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--format", choices=["txt", "jsonl"], default="txt")
     p.add_argument("--exec", metavar="CMD", help="run CMD with each final utterance as its last argument (no shell)")
     p.add_argument("--model", help="bundled model name or checkpoint path")
-    p.add_argument("--vad-aggressiveness", type=int, default=2, help="webrtcvad mode 0 (lenient) .. 3 (strict)")
-    p.add_argument("--pre-roll-ms", type=int, default=300, help="audio kept before speech starts")
-    p.add_argument("--end-silence-ms", type=int, default=600, help="silence that ends an utterance")
-    p.add_argument("--max-utterance-s", type=float, default=15.0)
+    vad = p.add_argument_group("endpointing (defaults: speech2text.vad.VadConfig)")
+    vad.add_argument("--vad-aggressiveness", dest="aggressiveness", type=int, default=argparse.SUPPRESS,
+                     help="webrtcvad mode 0 (lenient) .. 3 (strict)")
+    vad.add_argument("--pre-roll-ms", type=int, default=argparse.SUPPRESS, help="audio kept before speech starts")
+    vad.add_argument("--end-silence-ms", type=int, default=argparse.SUPPRESS, help="silence that ends an utterance")
+    vad.add_argument("--max-utterance-s", type=finite_float, default=argparse.SUPPRESS,
+                     help="an utterance is cut here")
     p.add_argument("--partial-interval-ms", type=int, default=300, help="partial-result cadence; 0 disables partials")
-    p.add_argument("--decoder", choices=["greedy", "lm"], default="lm",
-                   help="decoder of the final lines: LM beam search (default) or greedy; partials are always greedy")
-    p.add_argument("--lm", type=Path, help="ARPA word n-gram model (default: the bundled one)")
-    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]", help="boost a phrase (repeatable)")
+    add_decoding_arguments(p, decoders=("greedy", "lm"))  # of the final lines; partials are always greedy
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_listen)
 

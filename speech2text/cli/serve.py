@@ -15,29 +15,18 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    add_decoding_arguments,
+    add_model_arguments,
+    decoding_options,
     error,
     finite_float,
     os_error,
     positive_int,
-    read_words,
     thread_count,
 )
 
-# `transcribe`'s flags that `serve` takes as they are: the model, the runtime and the decoder.
-TRANSCRIBE_FLAGS = ("model", "runtime", "decoder", "beam_size", "lm", "lm_weight", "word_score", "words", "hotword")
 API_KEY_VARIABLE = "S2T_API_KEY"
 GRACEFUL_SHUTDOWN_S = 30
-
-
-def _transcribe_flags() -> argparse.ArgumentParser:
-    """A parent parser holding TRANSCRIBE_FLAGS as `transcribe` declares them, so that they are declared once."""
-    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
-    transcribe.add_parsers(scratch)
-    parent = argparse.ArgumentParser(add_help=False)
-    for action in scratch.choices["transcribe"]._actions:  # argparse has no public way to lend declared flags
-        if action.dest in TRANSCRIBE_FLAGS:
-            parent._add_action(action)
-    return parent
 
 
 def positive_float(text: str) -> float:
@@ -71,15 +60,9 @@ def _transcriber_spec(args):
     """The TranscriberSpec `transcribe` builds from the same flags (speech2text/cli/transcribe.py, cmd_transcribe)."""
     from ..batch import TranscriberSpec
 
-    if args.lm or args.words or args.hotword:
-        args.decoder = "lm"
-    words = read_words(args.words) if args.words else None
-    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
-    lm_options = {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
-                  "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword}
     runtime = transcribe.choose_runtime(args)
     threads = max(1, args.threads // args.workers)
-    return TranscriberSpec(runtime, args.model, threads, None, args.decoder, beam_size, lm_options)
+    return TranscriberSpec(runtime, args.model, threads, None, decoding_options(args))
 
 
 def cmd_serve(args) -> int:
@@ -118,8 +101,8 @@ def cmd_serve(args) -> int:
         return EXIT_FAILED
     config = ServerConfig(
         model_name=str(args.model or "en-small"), runtime=spec.runtime,
-        stream=StreamSettings(vad, args.partial_interval_ms, spec.decoder, args.idle_timeout_s),
-        decoder=spec.decoder, beam_size=spec.beam_size, lm_options=spec.lm_options, api_key=api_key,
+        stream=StreamSettings(vad, args.partial_interval_ms, spec.decoding.decoder, args.idle_timeout_s),
+        decoding=spec.decoding, api_key=api_key,
         max_upload_bytes=int(args.max_upload_mb * 1e6), max_streams=args.max_streams,
         cors_origins=tuple(args.cors_origin or ()),
     )
@@ -149,8 +132,10 @@ def cmd_serve(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("serve", parents=[_transcribe_flags()],
+    p = sub.add_parser("serve",
                        help="HTTP server: OpenAI-compatible /v1/audio/transcriptions, WS /v1/listen, a page with a mic")
+    add_model_arguments(p)
+    add_decoding_arguments(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 picks a free one)")
     p.add_argument("--api-key", help=f"require Authorization: Bearer KEY on every route but /health "

@@ -8,15 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from ..lm import LM_WEIGHT, WORD_SCORE
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
     EXIT_OK,
+    add_decoding_arguments,
+    decoding_options,
     error,
-    finite_float,
     positive_int,
-    read_words,
     thread_count,
 )
 
@@ -107,17 +106,16 @@ def cmd_evaluate(args) -> int:
 
     torch.set_num_threads(args.threads)
     skipped = SkippedRows()
-    words = read_words(args.words) if args.words else None
+    decoding = decoding_options(args)
     transcriber = Transcriber.from_pretrained(args.model)
-    if args.decoder == "lm" or args.lm or args.words:
-        args.decoder = "lm"
-        transcriber.load_language_model(args.lm, words=words, lm_weight=args.lm_weight, word_score=args.word_score)
+    if decoding.decoder == "lm":
+        transcriber.load_language_model(**decoding.lm_options())
     rows = []
     for manifest in args.manifest:
         # Several manifests: each is a subset. One: the rows' own "subset" field, where they have one.
         rows += [row | {"subset": manifest.stem if len(args.manifest) > 1 else str(row.get("subset", manifest.stem))}
                  for row in read_manifest(manifest, skipped)]
-    result = evaluate(transcriber, rows, decoder=args.decoder, skipped=skipped)
+    result = evaluate(transcriber, rows, decoder=decoding.decoder, beam_size=decoding.search_beam_size, skipped=skipped)
     if skipped.total:
         print(skipped.summary(), file=sys.stderr)
     print(f"utterances {len(result.rows)}  audio {result.audio_s / 60:.1f} min  WER {100 * result.wer:.2f}%  "
@@ -192,10 +190,6 @@ def add_parsers(sub) -> None:
                    help="JSON-lines manifest (repeatable: each is scored as a subset)")
     p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")
     p.add_argument("--worst", type=int, default=5, help="show this many worst utterances")
-    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm")
-    p.add_argument("--lm", type=Path, help="ARPA word n-gram model; implies --decoder lm (default LM: the bundled one)")
-    p.add_argument("--words", type=Path, help="closed vocabulary: a file of the allowed words; implies --decoder lm")
-    p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT)
-    p.add_argument("--word-score", type=finite_float, default=WORD_SCORE)
+    add_decoding_arguments(p)
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_evaluate)

@@ -8,18 +8,17 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ..lm import LM_WEIGHT, WORD_SCORE
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    add_decoding_arguments,
+    add_model_arguments,
     check_writable,
+    decoding_options,
     error,
-    finite_float,
-    hotword,
     positive_int,
-    read_words,
     refuse_overwriting_input,
     thread_count,
     write_text_atomically,
@@ -90,17 +89,9 @@ def cmd_transcribe(args) -> int:
     if runtime == "onnx" and args.plot:
         error("--plot needs the PyTorch runtime (--runtime torch)")
         return EXIT_USAGE
-    if args.lm or args.words or args.hotword:
-        args.decoder = "lm"
     # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
     jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
-    words = read_words(args.words) if args.words else None
-    beam_size = args.beam_size or (32 if args.decoder == "lm" else 8)
-    spec = TranscriberSpec(
-        runtime, args.model, max(1, args.threads // jobs), args.quantize, args.decoder, beam_size,
-        {"path": args.lm, "words": words, "beam_size": beam_size, "lm_weight": args.lm_weight,
-         "word_score": args.word_score, "nbest": 5, "hotwords": args.hotword},
-    )
+    spec = TranscriberSpec(runtime, args.model, max(1, args.threads // jobs), args.quantize, decoding_options(args))
     # Every output is checked before any audio is decoded: a folder that cannot be written fails at once.
     if args.output_dir:
         check_writable(args.output_dir, folder=True)
@@ -215,29 +206,13 @@ def cmd_export(args) -> int:
 def add_parsers(sub) -> None:
     p = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3; - for stdin)")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--model", help="bundled model name, checkpoint path or exported .onnx file "
-                                   "(default: the bundled English model)")
+    add_model_arguments(p)
     p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
     p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
-    p.add_argument("--decoder", choices=["greedy", "beam", "lm"], default="lm",
-                   help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
-                        "search without an LM; or the greedy best path. beam and lm put the n-best list in json")
-    p.add_argument("--beam-size", type=positive_int, help="beam width (default: 8 for beam, 32 for lm)")
-    p.add_argument("--lm", type=Path, help="ARPA n-gram model from `speech2text lm build`: words (lexicon search) or "
-                                         "--units chars (lexicon-free search); implies --decoder lm")
-    p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"LM score weight (default: {LM_WEIGHT})")
-    p.add_argument("--word-score", type=finite_float, default=WORD_SCORE, help=f"score added per word (default: {WORD_SCORE})")
-    p.add_argument("--words", type=Path, help="closed vocabulary: a file of allowed words or phrases (command sets); "
-                                              "implies --decoder lm")
-    p.add_argument("--hotword", type=hotword, action="append", metavar="PHRASE[:BONUS]",
-                   help="boost a word or phrase, e.g. 'turn on the kitchen lights:5' (repeatable; implies --decoder lm)")
+    add_decoding_arguments(p)  # beam and lm put the n-best list in json
     p.add_argument("--plot", type=Path, metavar="PNG",
                    help="draw waveform, log-mel, CTC posteriors and word boundaries of the one input file")
     p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantization of the LSTM and linear layers")
-    p.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto",
-                   help="run the acoustic model on ONNX Runtime without torch (about 1/5 of the memory, faster start) "
-                        "or on PyTorch; auto: onnx where the model has a current .onnx export and onnxruntime is "
-                        "installed, and neither --quantize nor --plot is given (default)")
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
                    help=f"CPU threads in all (default: {DEFAULT_THREADS}), shared among the --jobs workers")
     p.add_argument("--jobs", type=positive_int,

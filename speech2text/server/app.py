@@ -19,7 +19,7 @@ import copy
 import hmac
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from ..audio import AudioError
+from ..decoding import DecodingOptions
 from ..lm import LanguageModelError
 from .responses import MEDIA_TYPES, render
 from .streaming import (
@@ -51,16 +52,14 @@ KEY_PROTOCOL_PREFIX = "bearer."
 class ServerConfig:
     """What the routes need to know; the transcribers themselves live in the WorkerPool.
 
-    decoder and beam_size are those of `transcribe` for the same flags; lm_options are
-    what the workers' LMs were loaded with, reused for a request whose `prompt` adds hotwords.
+    decoding: those of `transcribe` for the same flags, which the workers' LMs were loaded with; a request
+    whose `prompt` adds hotwords decodes with them plus its own.
     """
 
     model_name: str
     runtime: str
     stream: StreamSettings
-    decoder: str = "lm"
-    beam_size: int = 32
-    lm_options: dict = field(default_factory=dict)
+    decoding: DecodingOptions = DecodingOptions()
     api_key: str | None = None
     max_upload_bytes: int = 25_000_000
     max_streams: int = 8
@@ -76,10 +75,14 @@ def _error(status: int, message: str, param: str | None = None, headers: dict | 
 class _PromptedTranscribers:
     """Per worker, the transcriber for the last prompt seen: an LM with the prompt's hotwords takes ~1.5 s to build."""
 
-    def __init__(self, lm_options: dict):
-        self.lm_options = lm_options
+    def __init__(self, decoding: DecodingOptions):
+        self.decoding = decoding
         # id(worker's transcriber) -> (hotwords, transcriber); each entry is touched by its own worker thread only
         self.last: dict[int, tuple[tuple, object]] = {}
+
+    def options(self, hotwords: tuple) -> DecodingOptions:
+        """The server's options plus a prompt's hotwords (which imply the LM decoder, as DecodingOptions says)."""
+        return replace(self.decoding, hotwords=self.decoding.hotwords + hotwords) if hotwords else self.decoding
 
     def get(self, transcriber, hotwords: tuple):
         if not hotwords:
@@ -88,8 +91,7 @@ class _PromptedTranscribers:
         if cached is not None and cached[0] == hotwords:
             return cached[1]
         prompted = copy.copy(transcriber)  # shares the acoustic model, which is read-only
-        options = {**self.lm_options, "hotwords": [*(self.lm_options.get("hotwords") or []), *hotwords]}
-        prompted.load_language_model(**options)
+        prompted.load_language_model(**self.options(hotwords).lm_options())
         self.last[id(transcriber)] = (hotwords, prompted)
         return prompted
 
@@ -108,7 +110,7 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"])
     page = {route: (resources.files(__package__).joinpath("page", name).read_bytes(), media_type)
             for route, (name, media_type) in PAGE_FILES.items()}
-    prompted = _PromptedTranscribers(config.lm_options)
+    prompted = _PromptedTranscribers(config.decoding)
     streams = {"open": 0}
     expected_key = config.api_key.encode() if config.api_key else None
 
@@ -162,14 +164,14 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
     def transcription_job(upload: TranscriptionRequest):
         def job(transcriber):
             transcriber = prompted.get(transcriber, upload.hotwords)
-            decoder = "lm" if upload.hotwords else config.decoder  # hotwords imply the LM decoder, as in `transcribe`
+            decoding = prompted.options(upload.hotwords)
             with tempfile.NamedTemporaryFile(prefix="speech2text-upload-", suffix=upload.suffix()) as audio:
                 upload.audio.file.seek(0)
                 shutil.copyfileobj(upload.audio.file, audio)
                 audio.flush()
                 # As `speech2text transcribe` reads a file (speech2text.batch.transcribe_one), so the text is the same.
-                return transcriber.transcribe(audio.name, decoder=decoder, beam_size=config.beam_size,
-                                              reject_silence=True)
+                return transcriber.transcribe(audio.name, decoder=decoding.decoder,
+                                              beam_size=decoding.search_beam_size, reject_silence=True)
 
         return job
 
