@@ -14,7 +14,7 @@ import torch
 import torchaudio
 
 from .audio import SAMPLE_RATE
-from .runtime import _slaney_hz_to_mel, _slaney_mel_to_hz, slaney_mel_points
+from .mel import hz_to_mel, mel_to_hz, slaney_mel_points
 
 TELEPHONE_RATE = 8_000
 
@@ -103,14 +103,14 @@ def vtlp_source_bins(alpha: float, n_mels: int, sample_rate: int = SAMPLE_RATE) 
     """
     nyquist = sample_rate / 2
     centers_mel = slaney_mel_points(sample_rate, n_mels)[1:-1]
-    centers_hz = _slaney_mel_to_hz(centers_mel)
+    centers_hz = mel_to_hz(centers_mel)
     boundary = 0.8 * nyquist
     source_hz = np.where(
         centers_hz <= boundary,
         centers_hz / alpha,
         boundary / alpha + (centers_hz - boundary) * (nyquist - boundary / alpha) / (nyquist - boundary),
     )
-    return np.interp(_slaney_hz_to_mel(source_hz), centers_mel, np.arange(n_mels))
+    return np.interp(hz_to_mel(source_hz), centers_mel, np.arange(n_mels))
 
 
 def warp_vocal_tract(features: torch.Tensor, alphas: list[float]) -> torch.Tensor:

@@ -9,6 +9,7 @@ import torchaudio
 from torch import nn
 
 from .audio import SAMPLE_RATE
+from .mel import mel_filterbank
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class LogMel(nn.Module):
             norm="slaney",
             mel_scale="slaney",
         )
+        # torchaudio computes the STFT; the filters are speech2text.mel's, the same matrix the torch-free
+        # runtime uses, so that the two frontends cannot drift apart.
+        filters = mel_filterbank(config.sample_rate, config.n_fft, config.n_mels)
+        self.mel.mel_scale.fb.copy_(torch.from_numpy(filters))
 
     def forward(self, samples: torch.Tensor, sample_lengths: torch.Tensor | None = None):
         """Returns (features, frame_lengths); frames past each length are zero."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CheckpointError
+from .mel import log_mel
 from .text import Vocabulary
 from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber, pretrained_models
 
@@ -28,58 +29,6 @@ def onnxruntime_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("onnxruntime") is not None
-
-
-def _slaney_hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above (as torchaudio and librosa)."""
-    hz = np.asarray(hz, np.float64)
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
-    return np.where(hz >= min_log_hz, min_log_mel + np.log(np.maximum(hz, 1e-10) / min_log_hz) / logstep, hz / f_sp)
-
-
-def _slaney_mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
-    return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
-
-
-def slaney_mel_points(sample_rate: int, n_mels: int) -> np.ndarray:
-    """The n_mels + 2 points, evenly spaced in mel from 0 Hz to Nyquist: filter m rises from point m,
-    peaks at point m + 1 (its center) and falls to point m + 2."""
-    return np.linspace(_slaney_hz_to_mel(0.0), _slaney_hz_to_mel(sample_rate / 2), n_mels + 2)
-
-
-@functools.cache
-def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """(n_fft // 2 + 1, n_mels) triangular filters, Slaney scale and area norm: torchaudio's melscale_fbanks."""
-    all_freqs = np.linspace(0, sample_rate // 2, n_fft // 2 + 1)
-    hz_points = _slaney_mel_to_hz(slaney_mel_points(sample_rate, n_mels))
-    spacing = np.diff(hz_points)
-    slopes = hz_points[None, :] - all_freqs[:, None]
-    rising, falling = -slopes[:, :-2] / spacing[:-1], slopes[:, 2:] / spacing[1:]
-    filters = np.maximum(0.0, np.minimum(rising, falling))
-    filters *= 2.0 / (hz_points[2 : n_mels + 2] - hz_points[:n_mels])  # equal area
-    return filters.astype(np.float32)
-
-
-def log_mel(samples: np.ndarray, config: dict) -> np.ndarray:
-    """Float32 samples (samples,) -> log-mel features (frames, n_mels), as features.LogMel computes them.
-
-    Centered STFT with zero padding, a periodic Hann window of win_length centered in
-    n_fft, power spectrum, mel filters, log with a floor. Written here because the
-    only maintained implementations (torchaudio, librosa) pull in torch or numba;
-    tests/test_runtime.py holds it to LogMel's output.
-    """
-    n_fft, win_length, hop_length = config["n_fft"], config["win_length"], config["hop_length"]
-    window = np.zeros(n_fft, np.float32)
-    left = (n_fft - win_length) // 2
-    window[left : left + win_length] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)
-    padded = np.pad(samples.astype(np.float32, copy=False), n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
-    power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2
-    mel = power.astype(np.float32) @ mel_filterbank(config["sample_rate"], n_fft, config["n_mels"])
-    return np.log(np.maximum(mel, config["log_floor"]))
 
 
 def read_onnx_metadata(path: str | Path) -> dict | None:

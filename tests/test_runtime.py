@@ -12,7 +12,8 @@ from conftest import ASSETS, LJSPEECH
 from speech2text import Transcriber, load_audio
 from speech2text.export import export, onnx_metadata
 from speech2text.features import FeatureConfig, LogMel
-from speech2text.runtime import OnnxTranscriber, bundled_onnx_model, log_mel, mel_filterbank
+from speech2text.mel import log_mel, mel_filterbank
+from speech2text.runtime import OnnxTranscriber, bundled_onnx_model
 
 SETTINGS = {**FeatureConfig().to_dict(), "win_length": FeatureConfig().win_length, "hop_length": FeatureConfig().hop_length}
 
