@@ -29,7 +29,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from speech2text.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from speech2text.data import read_manifest  # noqa: E402
+from speech2text.manifest import read_manifest  # noqa: E402
 from speech2text.evaluate import evaluate  # noqa: E402
 from speech2text.metrics import error_rates  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402

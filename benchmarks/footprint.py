@@ -84,11 +84,11 @@ def main() -> None:
             results["startup"].append({"what": name, "seconds": best})
         for module in ("torch", "onnxruntime", "flashlight.lib.text.decoder"):
             results["import_rss_mb"][module] = run_measured([sys.executable, "-c", f"import {module}"])[1]
-        loaders = {"torch": "from speech2text import Transcriber as T", "onnx": "from speech2text.runtime import OnnxTranscriber as T"}
         for runtime in args.runtimes:
             load = subprocess.run(
-                [sys.executable, "-c", f"import time; {loaders[runtime]}; T.from_pretrained();"
-                 "t = time.perf_counter(); T.from_pretrained(); print(time.perf_counter() - t)"],
+                [sys.executable, "-c", "import time; from speech2text.transcribe import load_transcriber as load; "
+                 f"load(runtime='{runtime}'); t = time.perf_counter(); load(runtime='{runtime}'); "
+                 "print(time.perf_counter() - t)"],
                 capture_output=True, text=True, check=True,
             )
             results["startup"].append({"what": f"model load, in process ({runtime})", "seconds": float(load.stdout)})

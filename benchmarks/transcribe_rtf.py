@@ -81,7 +81,7 @@ def pocketsphinx_row(samples: np.ndarray):
 
 
 def single_file_rows(samples: np.ndarray) -> list:
-    from speech2text.runtime import OnnxTranscriber
+    from speech2text.transcribe import load_transcriber
 
     rows = []
     variants = [  # (runtime, threads, quantize, decoder)
@@ -94,7 +94,7 @@ def single_file_rows(samples: np.ndarray) -> list:
 
         def load():
             if runtime == "onnx":
-                transcriber = OnnxTranscriber.from_pretrained(threads=threads)
+                transcriber = load_transcriber(runtime="onnx", threads=threads)
             else:
                 transcriber = Transcriber.from_pretrained(quantize=quantize)
             if decoder == "lm":

@@ -14,10 +14,11 @@ _EXPORTS = {
     "SAMPLE_RATE": "audio",
     "AudioError": "audio",
     "load_audio": "audio",
-    "CheckpointError": "checkpoint",
+    "CheckpointError": "errors",
+    "Speech2TextError": "errors",
     "Word": "decoding",
-    "OnnxTranscriber": "runtime",
     "Transcriber": "transcribe",
+    "load_transcriber": "transcribe",
     "Transcript": "transcribe",
 }
 __all__ = sorted(_EXPORTS)

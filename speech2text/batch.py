@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .decoding import DecodingOptions
 from .errors import Speech2TextError, describe_os_error
-from .transcribe import Transcriber, Transcript
+from .transcribe import Transcriber, Transcript, load_transcriber
 
 
 @dataclass(frozen=True)
@@ -34,18 +34,10 @@ class TranscriberSpec:
 
     def load(self) -> Transcriber:
         """The Transcriber, with its LM loaded for decoder "lm". Raises ValueError / OSError on bad inputs."""
-        if self.runtime == "onnx":
-            from .runtime import OnnxTranscriber
-
-            try:
-                transcriber = OnnxTranscriber.from_pretrained(self.model, quantize=self.quantize, threads=self.threads)
-            except ImportError:
-                raise ValueError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
-        else:
-            import torch
-
-            torch.set_num_threads(self.threads)
-            transcriber = Transcriber.from_pretrained(self.model, quantize=self.quantize)
+        try:
+            transcriber = load_transcriber(self.model, self.runtime, self.quantize, self.threads)
+        except ImportError:
+            raise ValueError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
         if self.decoding.decoder == "lm":
             transcriber.load_language_model(**self.decoding.lm_options())
         return transcriber

@@ -23,7 +23,7 @@ from pathlib import Path
 import soundfile
 from tqdm import tqdm
 
-from .data import write_manifest
+from .manifest import write_manifest
 from .errors import Speech2TextError
 from .text import normalize_text
 

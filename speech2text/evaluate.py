@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from .audio import AudioError, load_audio
-from .data import SkippedRows
+from .manifest import SkippedRows
 from .metrics import error_rates
 from .transcribe import Transcriber
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .audio import SAMPLE_RATE
 from .transcribe import Transcriber, Transcript
@@ -21,11 +20,9 @@ def plot_alignment(transcriber: Transcriber, samples: np.ndarray, transcript: Tr
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    with torch.inference_mode():
-        tensor = torch.from_numpy(samples)[None]
-        features, _ = transcriber.frontend(tensor)
-        log_probs, _ = transcriber.log_probs([samples])
-    posteriors = log_probs[0].exp().numpy()  # (frames, symbols)
+    features = transcriber.features(samples)  # (frames, n_mels), from either backend
+    log_probs, _ = transcriber.log_probs([samples])
+    posteriors = np.exp(np.asarray(log_probs[0], np.float32))  # (frames, symbols); a torch tensor or numpy
     duration_s = len(samples) / SAMPLE_RATE
     frame_s = transcriber.frame_shift_s
     labels = ["∅" if i == transcriber.vocabulary.blank_id else ("␣" if s == " " else s) for i, s in enumerate(transcriber.labels)]
@@ -35,8 +32,8 @@ def plot_alignment(transcriber: Transcriber, samples: np.ndarray, transcript: Tr
     waveform, mel, posterior_image, word_axis = axes
     waveform.plot(np.arange(len(samples)) / SAMPLE_RATE, samples, linewidth=0.4, color="tab:blue")
     waveform.set_ylabel("waveform")
-    mel.imshow(features[0].T.numpy(), origin="lower", aspect="auto", cmap="magma",
-               extent=(0, features.shape[1] * transcriber.feature_config.hop_ms / 1000, 0, features.shape[2]))
+    mel.imshow(features.T, origin="lower", aspect="auto", cmap="magma",
+               extent=(0, features.shape[0] * transcriber.backend.hop_s, 0, features.shape[1]))
     mel.set_ylabel("log-mel bin")
     posterior_image.imshow(posteriors.T, origin="lower", aspect="auto", cmap="Greys", vmin=0, vmax=1,
                            extent=(0, len(posteriors) * frame_s, -0.5, len(labels) - 0.5), interpolation="nearest")

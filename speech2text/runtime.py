@@ -1,8 +1,8 @@
 """Transcription without torch: the acoustic model on ONNX Runtime, log-mel features in numpy.
 
 `import torch` alone peaks at about 600 MB of RSS (PyPI's torch is the CUDA build and
-maps its CUDA libraries); ONNX Runtime costs about 45 MB. OnnxTranscriber is a
-Transcriber whose log_probs come from an exported model (speech2text/export.py),
+maps its CUDA libraries); ONNX Runtime costs about 45 MB. OnnxBackend is a
+Transcriber backend whose log_probs come from an exported model (speech2text/export.py),
 so windowing at pauses, decoding (speech2text/decoding.py, numpy and flashlight-text)
 and output are the very same code. The bundled model ships as .pt and .onnx; the
 .onnx file names the SHA-256 of the .pt it was exported from, and is used only
@@ -20,7 +20,7 @@ import numpy as np
 from .errors import CheckpointError
 from .mel import log_mel
 from .text import Vocabulary
-from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, Transcriber, pretrained_models
+from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, load_transcriber, pretrained_models  # noqa: F401 (doctest)
 
 METADATA_KEY = "speech2text"  # the same key as speech2text.export.METADATA_KEY, which needs torch to import
 
@@ -55,12 +55,15 @@ def bundled_onnx_model(name: str = DEFAULT_MODEL) -> Path | None:
     return onnx_path
 
 
-class OnnxTranscriber(Transcriber):
-    """A Transcriber that runs an exported ONNX model with ONNX Runtime, never importing torch.
+class OnnxBackend:
+    """The acoustic model of an exported ONNX file on ONNX Runtime, log-mel features in numpy; never imports
+    torch. A Transcriber over it windows, decodes and outputs with the very code of the torch backend:
 
-    >>> OnnxTranscriber.from_pretrained().transcribe("assets/what_is_your_name.wav").text
+    >>> load_transcriber(runtime="onnx").transcribe("assets/what_is_your_name.wav").text
     'what is your name'
     """
+
+    runtime = "onnx"
 
     def __init__(self, path: str | Path, threads: int | None = None):
         import onnxruntime
@@ -87,11 +90,10 @@ class OnnxTranscriber(Transcriber):
         self.vocabulary = Vocabulary(tuple(metadata["labels"]))
         self.frame_shift_factor = metadata["frame_shift_factor"]
         self.metadata = {"onnx": str(path), "source_sha256": metadata.get("source_sha256")}
-        self.lm_decoder = None
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None,
-                        threads: int | None = None) -> OnnxTranscriber:
+                        threads: int | None = None) -> OnnxBackend:
         """A bundled model by name (None: the default) whose .onnx file is current, or an exported .onnx file."""
         if quantize is not None:
             raise CheckpointError("the ONNX runtime runs the float model; quantize needs the PyTorch runtime")
@@ -111,6 +113,14 @@ class OnnxTranscriber(Transcriber):
     @property
     def frame_shift_s(self) -> float:
         return self.feature_settings["hop_ms"] / 1000 * self.frame_shift_factor
+
+    @property
+    def hop_s(self) -> float:
+        return self.feature_settings["hop_ms"] / 1000
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """Float32 samples (samples,) -> log-mel features (frames, n_mels)."""
+        return log_mel(samples, self.feature_settings)
 
     def log_probs(self, batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as numpy arrays."""

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from .data import write_manifest
+from .manifest import write_manifest
 from .errors import Speech2TextError
 
 SAMPLE_RATE = 16000

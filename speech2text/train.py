@@ -36,19 +36,11 @@ from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .data import (
-    BucketBatchSampler,
-    ManifestError,
-    MixtureBatchSampler,
-    SkippedRows,
-    SpeechDataset,
-    collate,
-    ctc_frames_needed,
-    read_manifest,
-)
+from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collate, ctc_frames_needed
 from .errors import Speech2TextError
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
+from .manifest import ManifestError, SkippedRows, read_manifest
 from .model import AcousticModel, ModelConfig, subsampled_frames
 from .text import Vocabulary
 from .transcribe import Transcriber, resolve_model

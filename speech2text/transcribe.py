@@ -15,12 +15,13 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio, read_blocks
 from .decoding import LanguageModelDecoder, Word, beam_decode, greedy_decode
+from .errors import CheckpointError
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
 
-# torch is imported where the PyTorch model runs, not here: speech2text.runtime's OnnxTranscriber
-# shares this module's windowing and decoding and runs without torch (a fraction of the memory).
+# torch is imported where the PyTorch model runs (TorchBackend), not here: a Transcriber over
+# speech2text.runtime's OnnxBackend runs without torch (a fraction of the memory).
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL = "en-small"
@@ -124,40 +125,129 @@ def split_at_pauses(samples: np.ndarray, max_window_s: float = MAX_WINDOW_S) -> 
     return [(start, start + len(window)) for start, window in windows_at_pauses([samples], max_window_s)]
 
 
+class TorchBackend:
+    """The acoustic model on PyTorch: LogMel features, then the network; log-probs as torch tensors.
+
+    A backend is what Transcriber needs from a runtime: `runtime`, `vocabulary`, `metadata`, `sample_rate`,
+    `frame_shift_s`, `hop_s`, `features(samples)` and `log_probs(batch)`. speech2text.runtime.OnnxBackend
+    is the other one.
+    """
+
+    runtime = "torch"
+
+    def __init__(self, checkpoint: Checkpoint, quantize: str | None = None, threads: int | None = None):
+        from .features import LogMel
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.model = checkpoint.model.eval()
+        if quantize == "int8":
+            from .export import quantize_int8
+
+            self.model = quantize_int8(self.model)
+        elif quantize is not None:
+            raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
+        self.feature_config = checkpoint.feature_config
+        self.frontend = LogMel(checkpoint.feature_config)
+        self.vocabulary = checkpoint.vocabulary
+        self.metadata = checkpoint.metadata
+
+    @property
+    def sample_rate(self) -> int:
+        return self.feature_config.sample_rate
+
+    @property
+    def hop_s(self) -> float:
+        return self.feature_config.hop_ms / 1000
+
+    @property
+    def frame_shift_s(self) -> float:
+        """Seconds per output frame of the model."""
+        return self.hop_s * self.model.frame_shift_factor
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """Float32 samples (samples,) -> log-mel features (frames, n_mels)."""
+        import torch
+
+        with torch.inference_mode():
+            return self.frontend(torch.from_numpy(samples)[None])[0][0].numpy()
+
+    def log_probs(self, batch: list[np.ndarray]):
+        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as torch tensors."""
+        import torch
+
+        with torch.inference_mode():
+            lengths = torch.tensor([len(s) for s in batch])
+            samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
+            features, feature_lengths = self.frontend(samples, lengths)
+            return self.model(features, feature_lengths)
+
+
+def choose_runtime(model: str | Path | None = None, runtime: str = "auto", needs_torch: bool = False) -> str:
+    """"onnx" or "torch" for `runtime` = auto | onnx | torch.
+
+    auto picks onnx when onnxruntime is installed and the model is an exported .onnx file or a bundled model
+    whose .onnx export is current, and nothing needs torch (int8 quantization, say).
+    """
+    if runtime != "auto":
+        return runtime
+    from .runtime import bundled_onnx_model, onnxruntime_available
+
+    if needs_torch or not onnxruntime_available():
+        return "torch"
+    name = str(model or DEFAULT_MODEL)
+    if name.endswith(".onnx") or (name in pretrained_models() and bundled_onnx_model(name)):
+        return "onnx"
+    return "torch"
+
+
+def load_transcriber(model: str | Path | None = None, runtime: str = "auto", quantize: str | None = None,
+                     threads: int | None = None) -> Transcriber:
+    """The one way every subcommand loads a model: a bundled name (None: the default), a checkpoint or an
+    exported .onnx file, on ONNX Runtime (no torch imported) or PyTorch, as choose_runtime decides."""
+    if choose_runtime(model, runtime, needs_torch=quantize is not None) == "onnx":
+        from .runtime import OnnxBackend
+
+        return Transcriber(OnnxBackend.from_pretrained(model, quantize=quantize, threads=threads))
+    from .checkpoint import load_checkpoint
+
+    return Transcriber(TorchBackend(load_checkpoint(resolve_model(model)), quantize, threads))
+
+
 class Transcriber:
-    """A loaded acoustic model with its feature frontend and vocabulary.
+    """A loaded acoustic model (a TorchBackend or an OnnxBackend) with its decoders: audio in, Transcript out.
 
     >>> transcriber = Transcriber.from_pretrained()          # the bundled English model
     >>> transcriber.transcribe("assets/what_is_your_name.wav").text
     'what is your name'
     """
 
-    def __init__(self, checkpoint: Checkpoint):
-        from .features import LogMel
-
-        self.model = checkpoint.model.eval()
-        self.feature_config = checkpoint.feature_config
-        self.frontend = LogMel(checkpoint.feature_config)
-        self.vocabulary = checkpoint.vocabulary
-        self.metadata = checkpoint.metadata
+    def __init__(self, backend):
+        """`backend`: a TorchBackend or an OnnxBackend, or a Checkpoint (run on PyTorch)."""
+        self.backend = backend if hasattr(backend, "log_probs") else TorchBackend(backend)
+        self.vocabulary = self.backend.vocabulary
+        self.metadata = self.backend.metadata
         self.lm_decoder: LanguageModelDecoder | None = None
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None) -> "Transcriber":
-        """Load a bundled model by name (None: the default) or a checkpoint file.
+    def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None,
+                        runtime: str = "torch", threads: int | None = None) -> Transcriber:
+        """A bundled model by name (None: the default), a checkpoint or an .onnx file, on `runtime`
+        (load_transcriber). quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers."""
+        return load_transcriber(path_or_name, runtime, quantize, threads)
 
-        quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers.
-        """
-        from .checkpoint import load_checkpoint
+    @property
+    def runtime(self) -> str:
+        return self.backend.runtime
 
-        transcriber = cls(load_checkpoint(resolve_model(path_or_name)))
-        if quantize == "int8":
-            from .export import quantize_int8
-
-            transcriber.model = quantize_int8(transcriber.model)
-        elif quantize is not None:
-            raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
-        return transcriber
+    @property
+    def model(self):
+        """The torch module (the PyTorch backend only: export, fine-tuning)."""
+        if self.backend.runtime != "torch":
+            raise CheckpointError("this model runs on ONNX Runtime; load its checkpoint for PyTorch (--runtime torch)")
+        return self.backend.model
 
     def load_language_model(
         self, path: str | Path | None = None, words: list[str] | None = None, **options
@@ -178,7 +268,7 @@ class Transcriber:
 
     @property
     def sample_rate(self) -> int:
-        return self.feature_config.sample_rate
+        return self.backend.sample_rate
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -187,17 +277,16 @@ class Transcriber:
     @property
     def frame_shift_s(self) -> float:
         """Seconds per output frame of the model."""
-        return self.feature_config.hop_ms / 1000 * self.model.frame_shift_factor
+        return self.backend.frame_shift_s
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """Float32 16 kHz samples (samples,) -> the model's log-mel features (frames, n_mels)."""
+        return self.backend.features(samples)
 
     def log_probs(self, batch: list[np.ndarray]):
-        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as torch tensors."""
-        import torch
-
-        with torch.inference_mode():
-            lengths = torch.tensor([len(s) for s in batch])
-            samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
-            features, feature_lengths = self.frontend(samples, lengths)
-            return self.model(features, feature_lengths)
+        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths): torch tensors or numpy
+        arrays, as the backend gives them; the decoders take both."""
+        return self.backend.log_probs(batch)
 
     def transcribe_samples(
         self, samples_list: list[np.ndarray], batch_size: int = 8, decoder: str = "lm", beam_size: int = 8

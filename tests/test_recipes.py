@@ -19,7 +19,7 @@ from conftest import DIGITS, ROOT
 
 from speech2text.cli.training import CORPUS_NAMES
 from speech2text.corpora import CORPORA, ljspeech_split
-from speech2text.data import read_manifest
+from speech2text.manifest import read_manifest
 from speech2text.train import TrainConfig, read_config_file
 
 # A few steps of a very small model: enough to write last.pt and best.pt for the later stages.

@@ -1,5 +1,6 @@
 """The torch-free runtime (ONNX Runtime + numpy frontend) against the PyTorch path it stands in for."""
 
+import json
 import subprocess
 import sys
 
@@ -13,14 +14,15 @@ from speech2text import Transcriber, load_audio
 from speech2text.export import export, onnx_metadata
 from speech2text.features import FeatureConfig, LogMel
 from speech2text.mel import log_mel, mel_filterbank
-from speech2text.runtime import OnnxTranscriber, bundled_onnx_model
+from speech2text.runtime import OnnxBackend, bundled_onnx_model
+from speech2text.transcribe import load_transcriber
 
 SETTINGS = {**FeatureConfig().to_dict(), "win_length": FeatureConfig().win_length, "hop_length": FeatureConfig().hop_length}
 
 
 @pytest.fixture(scope="module")
 def both():
-    return Transcriber.from_pretrained(), OnnxTranscriber.from_pretrained()
+    return Transcriber.from_pretrained(), load_transcriber(runtime="onnx")
 
 
 def test_mel_filterbank_equals_torchaudios():
@@ -91,8 +93,9 @@ def test_a_long_file_gives_the_same_transcript(both, tmp_path):
 
 def test_an_exported_checkpoint_describes_itself(tmp_path):
     torch_side = Transcriber.from_pretrained()
-    export(torch_side.model, tmp_path / "m.onnx", "onnx", onnx_metadata(torch_side))
-    exported = OnnxTranscriber(tmp_path / "m.onnx")
+    export(torch_side.model, tmp_path / "m.onnx", "onnx", onnx_metadata(torch_side.backend))
+    exported = load_transcriber(tmp_path / "m.onnx")
+    assert exported.runtime == "onnx" and torch_side.runtime == "torch"
     assert exported.labels == torch_side.labels
     assert exported.sample_rate == 16000 and exported.frame_shift_s == pytest.approx(torch_side.frame_shift_s)
     got, expected = (side.transcribe(ASSETS / "weather_in_paris.flac") for side in (exported, torch_side))
@@ -103,7 +106,7 @@ def test_an_exported_checkpoint_describes_itself(tmp_path):
 def test_an_onnx_file_without_metadata_is_a_clear_error(tmp_path):
     export(Transcriber.from_pretrained().model, tmp_path / "bare.onnx", "onnx")
     with pytest.raises(ValueError, match="without speech2text metadata"):
-        OnnxTranscriber(tmp_path / "bare.onnx")
+        OnnxBackend(tmp_path / "bare.onnx")
 
 
 def test_the_onnx_runtime_never_imports_torch(both):
@@ -115,3 +118,23 @@ def test_the_onnx_runtime_never_imports_torch(both):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     _, onnx_side = both
     assert result.stdout.splitlines() == [onnx_side.transcribe(ASSETS / "weather_in_paris.flac").text, "0 False"]
+
+
+@pytest.mark.parametrize("command", ["listen", "evaluate", "lm-tune", "plot"])
+def test_every_subcommand_runs_on_onnx_without_torch(tmp_path, command):
+    """listen, evaluate, lm tune and transcribe --plot load the model once, through load_transcriber, and take
+    the ONNX file of the bundled model when it is current: torch is never imported."""
+    manifest = tmp_path / "dev.jsonl"
+    audio = ASSETS / "weather_in_paris.flac"
+    manifest.write_text(json.dumps({"audio": str(audio), "text": "what is the weather in paris", "duration": 1.6}) + "\n")
+    argv = {
+        "listen": ["listen", "--input", str(audio), "--fast"],
+        "evaluate": ["evaluate", "--manifest", str(manifest), "--decoder", "greedy", "--worst", "0"],
+        "lm-tune": ["lm", "tune", "--manifest", str(manifest), "--lm-weights", "1.2", "--word-scores", "-1"],
+        "plot": ["transcribe", str(audio), "--plot", str(tmp_path / "align.png")],
+    }[command]
+    code = f"import sys; from speech2text.cli import main\ncode = main({argv!r})\nprint(code, 'torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert result.stdout.splitlines()[-1] == "0 False", result.stdout + result.stderr
+    if command == "plot":
+        assert (tmp_path / "align.png").read_bytes()[:4] == b"\x89PNG"

@@ -99,10 +99,10 @@ def server(launched, cli):
 def listen_finals(path: Path) -> list[dict]:
     """The final events `listen --input PATH --fast` prints, from the streaming core it runs (speech2text.stream),
     on the ONNX runtime that the server uses."""
-    from speech2text.runtime import OnnxTranscriber
+    from speech2text.transcribe import load_transcriber
     from speech2text.stream import file_chunks, stream_events
 
-    transcriber = OnnxTranscriber.from_pretrained(threads=1)
+    transcriber = load_transcriber(runtime="onnx", threads=1)
     transcriber.load_language_model()
     return [e.to_dict() for e in stream_events(transcriber, file_chunks(path, realtime=False)) if e.type == "final"]
 

@@ -7,7 +7,7 @@ import pytest
 from speech2text.audio import load_audio
 from speech2text.augment import AugmentConfig
 from speech2text.checkpoint import load_checkpoint
-from speech2text.data import read_manifest
+from speech2text.manifest import read_manifest
 from speech2text.model import ModelConfig
 from speech2text.train import TrainConfig, train
 from speech2text.transcribe import Transcriber

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from speech2text.audio import load_audio  # noqa: E402
-from speech2text.data import read_manifest, write_manifest  # noqa: E402
+from speech2text.manifest import read_manifest, write_manifest  # noqa: E402
 from speech2text.synthesis import SAMPLE_RATE, RealismConfig, apply_realism, random_realism  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from speech2text.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from speech2text.data import read_manifest  # noqa: E402
+from speech2text.manifest import read_manifest  # noqa: E402
 from speech2text.train import training_hours  # noqa: E402
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from speech2text.data import write_manifest  # noqa: E402
+from speech2text.manifest import write_manifest  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -53,7 +53,7 @@ run_stage 3 train train
 evaluate() {
   local manifests=()
   for speaker in ${HOLDOUT//,/ }; do
-    $PY -c "import sys; from speech2text.data import read_manifest, write_manifest
+    $PY -c "import sys; from speech2text.manifest import read_manifest, write_manifest
 write_manifest(sys.argv[3], [r for r in read_manifest(sys.argv[1]) if r['voice']['speaker'] == sys.argv[2]])" \
       $C/heldout.jsonl $speaker $W/heldout_$speaker.jsonl
     if [ -s $W/heldout_$speaker.jsonl ]; then manifests+=(--manifest $W/heldout_$speaker.jsonl)

@@ -135,7 +135,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto",
                         help="run the acoustic model on ONNX Runtime without torch (about 1/5 of the memory, faster "
                              "start) or on PyTorch; auto: onnx where the model has a current .onnx export and "
-                             "onnxruntime is installed, and neither --quantize nor --plot is given (default)")
+                             "onnxruntime is installed, unless --quantize needs PyTorch (default)")
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser, decoders: tuple[str, ...] = ("greedy", "beam", "lm")) -> None:

@@ -12,6 +12,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_decoding_arguments,
+    add_model_arguments,
     decoding_options,
     error,
     finite_float,
@@ -87,15 +88,12 @@ def cmd_listen(args) -> int:
     import shlex
     import signal
 
-    import torch
-
     from ..audio import AudioError
     from ..microphone import Microphone, MicrophoneError
     from ..stream import file_chunks, stream_events
-    from ..transcribe import Transcriber
+    from ..transcribe import load_transcriber
     from ..vad import VadConfig
 
-    torch.set_num_threads(args.threads)
     try:
         # Only the VAD flags given: the rest keep VadConfig's defaults, written there alone.
         vad = VadConfig(**{field: getattr(args, field) for field in VAD_FLAGS if field in args})
@@ -104,7 +102,7 @@ def cmd_listen(args) -> int:
         error(str(e))
         return EXIT_USAGE
     decoding = decoding_options(args)
-    transcriber = Transcriber.from_pretrained(args.model)
+    transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)
     if decoding.decoder == "lm":
         transcriber.load_language_model(**decoding.lm_options())
     if args.input:
@@ -152,7 +150,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--fast", action="store_true", help="with --input: do not wait for real time")
     p.add_argument("--format", choices=["txt", "jsonl"], default="txt")
     p.add_argument("--exec", metavar="CMD", help="run CMD with each final utterance as its last argument (no shell)")
-    p.add_argument("--model", help="bundled model name or checkpoint path")
+    add_model_arguments(p)
     vad = p.add_argument_group("endpointing (defaults: speech2text.vad.VadConfig)")
     vad.add_argument("--vad-aggressiveness", dest="aggressiveness", type=int, default=argparse.SUPPRESS,
                      help="webrtcvad mode 0 (lenient) .. 3 (strict)")

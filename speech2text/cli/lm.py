@@ -9,6 +9,7 @@ from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
     EXIT_OK,
+    add_model_arguments,
     check_writable,
     error,
     float_list,
@@ -19,7 +20,7 @@ from .common import (
 
 
 def cmd_lm_build(args) -> int:
-    from ..data import read_manifest
+    from ..manifest import read_manifest
     from ..lm import (
         DEFAULT_ORDER,
         KENLM_MAX_ORDER,
@@ -65,15 +66,12 @@ def cmd_lm_build(args) -> int:
 
 
 def cmd_lm_tune(args) -> int:
-    import torch
-
-    from ..data import SkippedRows, read_manifest
+    from ..manifest import SkippedRows, read_manifest
     from ..evaluate import tune_language_model
-    from ..transcribe import Transcriber, bundled_language_model
+    from ..transcribe import bundled_language_model, load_transcriber
 
-    torch.set_num_threads(args.threads)
     skipped = SkippedRows()
-    transcriber = Transcriber.from_pretrained(args.model)
+    transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)
     rows = read_manifest(args.manifest, skipped)
     lm_path = args.lm or bundled_language_model()
     results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores, skipped=skipped)
@@ -104,7 +102,7 @@ def add_parsers(sub) -> None:
 
     p = lm.add_parser("tune", help="grid-search --lm-weight and --word-score on a dev manifest")
     p.add_argument("--manifest", type=Path, required=True, help="dev manifest (JSON lines), never the test set")
-    p.add_argument("--model", help="checkpoint (default: the bundled model)")
+    add_model_arguments(p)
     p.add_argument("--lm", type=Path, help="ARPA file (default: the bundled LM)")
     p.add_argument("--lm-weights", type=float_list, default=[0.3, 0.5, 0.8, 1.2, 1.6])
     p.add_argument("--word-scores", type=float_list, default=[-1.0, 0.0, 1.0, 2.0])

@@ -31,7 +31,7 @@ def _engine_weights(text: str) -> dict[str, float]:
 
 def collect_sentences(args) -> list[str]:
     """Sentences from --text files, --grammar files and the built-in queries, minus --exclude manifests."""
-    from ..data import read_manifest
+    from ..manifest import read_manifest
     from ..grammar import Grammar, assistant_sentences
     from ..lm import sentences_from_text
 

@@ -13,6 +13,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     add_decoding_arguments,
+    add_model_arguments,
     decoding_options,
     error,
     positive_int,
@@ -89,7 +90,7 @@ def cmd_prepare(args) -> int:
             return EXIT_FAILED
         options["subsets"] = args.subsets.split(",")
     manifests = prepare(args.corpus, args.source, args.out, **options)
-    from ..data import read_manifest
+    from ..manifest import read_manifest
 
     for split, manifest in manifests.items():
         rows = read_manifest(manifest)
@@ -98,16 +99,14 @@ def cmd_prepare(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    import torch
 
-    from ..data import SkippedRows, read_manifest
+    from ..manifest import SkippedRows, read_manifest
     from ..evaluate import evaluate
-    from ..transcribe import Transcriber
+    from ..transcribe import load_transcriber
 
-    torch.set_num_threads(args.threads)
     skipped = SkippedRows()
     decoding = decoding_options(args)
-    transcriber = Transcriber.from_pretrained(args.model)
+    transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)
     if decoding.decoder == "lm":
         transcriber.load_language_model(**decoding.lm_options())
     rows = []
@@ -185,7 +184,7 @@ def add_parsers(sub) -> None:
     p.set_defaults(run=cmd_train, config=None, overrides=[])
 
     p = sub.add_parser("evaluate", help="WER/CER and RTF of a model on manifests, per subset")
-    p.add_argument("--model", help="bundled model name or checkpoint path")
+    add_model_arguments(p)
     p.add_argument("--manifest", type=Path, action="append", required=True,
                    help="JSON-lines manifest (repeatable: each is scored as a subset)")
     p.add_argument("--hypotheses", type=Path, help="write ref/hyp pairs here as JSON lines")

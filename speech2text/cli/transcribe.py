@@ -55,23 +55,10 @@ def _return_big_buffers_to_the_system() -> None:
 
 
 def choose_runtime(args) -> str:
-    """"onnx" (no torch: a fraction of the memory and start-up) wherever it can serve the request, else "torch".
+    """transcribe.choose_runtime for these flags: onnx (no torch) unless --quantize needs PyTorch."""
+    from ..transcribe import choose_runtime
 
-    auto picks onnx when onnxruntime is installed and the model is an exported .onnx
-    file or a bundled model whose .onnx export is current, and nothing asks for torch
-    (--quantize, --plot).
-    """
-    if args.runtime != "auto":
-        return args.runtime
-    from ..runtime import bundled_onnx_model, onnxruntime_available
-    from ..transcribe import DEFAULT_MODEL, pretrained_models
-
-    if args.quantize or args.plot or not onnxruntime_available():
-        return "torch"
-    name = str(args.model or DEFAULT_MODEL)
-    if name.endswith(".onnx") or (name in pretrained_models() and bundled_onnx_model(name)):
-        return "onnx"
-    return "torch"
+    return choose_runtime(args.model, args.runtime, needs_torch=bool(args.quantize))
 
 
 def cmd_transcribe(args) -> int:
@@ -86,9 +73,6 @@ def cmd_transcribe(args) -> int:
         error("--plot draws one file: name exactly one audio file")
         return EXIT_USAGE
     runtime = choose_runtime(args)
-    if runtime == "onnx" and args.plot:
-        error("--plot needs the PyTorch runtime (--runtime torch)")
-        return EXIT_USAGE
     # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
     jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
     spec = TranscriberSpec(runtime, args.model, max(1, args.threads // jobs), args.quantize, decoding_options(args))
@@ -195,7 +179,7 @@ def cmd_export(args) -> int:
         check_writable(args.output)
         transcriber = Transcriber.from_pretrained(args.model)
         # The ONNX file carries what the torch-free runtime needs: frontend settings, labels, source checksum.
-        export(transcriber.model, args.output, args.format, onnx_metadata(transcriber, resolve_model(args.model)))
+        export(transcriber.model, args.output, args.format, onnx_metadata(transcriber.backend, resolve_model(args.model)))
     except RuntimeError as e:  # torch.jit.save raises RuntimeError for a path it cannot write
         error(str(e).splitlines()[0] if str(e) else type(e).__name__)
         return EXIT_FAILED
