@@ -96,6 +96,9 @@ def check_writable(output: Path, folder: bool = False) -> None:
     try:
         if not folder and output.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+        blocking = next((p for p in (target, *target.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{blocking} is a file, not a folder")
         target.mkdir(parents=True, exist_ok=True)
         descriptor, probe = tempfile.mkstemp(dir=target, prefix=".speech2text-probe-")
         os.close(descriptor)
