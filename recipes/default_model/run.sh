@@ -4,8 +4,7 @@
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished files
 # (and grows a corpus when its hours are raised), training resumes from its last checkpoint.
 # Environment: PYTHON (.venv/bin/python), WORK (work/default_model), WORKERS (all cores),
-# NEURAL_HOURS (3.6) of planned Piper/Kokoro speech, the first NEURAL_FROM_HOURS (2.0) of it not made,
-# CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
+# NEURAL_HOURS (2.0) of Piper/Kokoro speech, CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
 # DEVICE (auto). Measured wall times and scores: recipes/default_model/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,10 +27,8 @@ TEXT="--text ../shared/data/text/*.txt --queries"
 run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W
 # 2. Natural voices (the [voices] extra): Piper joe and Kokoro's packs and blends, one utterance in three
 # from Piper. Kokoro's jf_alpha and every blend containing it are held out: they read 250 sentences
-# nobody else says (heldout.jsonl). LJ Speech sentences are never spoken. The release this one starts
-# from heard the plan's first 2.0 hours: only the sentences after them are made (--from-hours).
-run_stage 2 neural-voices $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-3.6} --from-hours ${NEURAL_FROM_HOURS:-2.0} \
-  --engines piper,kokoro \
+# nobody else says (heldout.jsonl). LJ Speech sentences are never spoken.
+run_stage 2 neural-voices $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-2.0} --engines piper,kokoro \
   --engine-weights kokoro=2,piper=1 --holdout-voices jf_alpha --heldout-sentences 250 --dev-sentences 100 \
   --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
   --workers $WORKERS --out $W/neural
@@ -52,10 +49,9 @@ dev_sets() {
 }
 run_stage 5 dev-sets dev_sets
 # 6. Training, as config.toml declares it: the mixture, the model, the schedule. It starts from the
-# release before it (en-small of 2026-12-03 a, kept in git history; it was fine-tuned from 2026-11-26's
-# d48559b on the plan's first 2.0 neural hours).
+# release before it (en-small of 2026-11-26, kept in git history).
 train() {
-  [ -f $W/init.pt ] || git show 05f1bdd:speech2text/pretrained/en-small.pt > $W/init.pt
+  [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
 }
 run_stage 6 train train
