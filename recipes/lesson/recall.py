@@ -88,7 +88,7 @@ def train_recall(model: Recaller, task: RecallTask, steps: int, batch_size: int,
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm if clip_norm else math.inf)
         history["loss"].append(float(loss.detach()))
         history["grad_norm"].append(float(grad_norm))
-        if math.isfinite(float(loss)) and torch.isfinite(grad_norm):
+        if math.isfinite(history["loss"][-1]) and math.isfinite(history["grad_norm"][-1]):
             optimizer.step()
     return history
 
