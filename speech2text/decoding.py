@@ -12,7 +12,7 @@ import itertools
 import math
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -75,10 +75,43 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Hypothesis:
+class Transcript:
+    """The one result type: of a decoder, a file, a stream's utterance (stream.StreamEvent adds its kind).
+
+    Times are seconds from the start of what was given: a decoder's window, a file, a stream. The
+    Transcriber moves each window's result to the file's clock with `shifted`, the streamer each
+    utterance's to the stream's. `alternatives`: the beam's n-best list as (text, log-probability).
+    """
+
     text: str
     words: list[Word] = field(default_factory=list)
+    start_s: float = 0.0
+    end_s: float = 0.0
     alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return round(self.end_s - self.start_s, 3)
+
+    @property
+    def confidence(self) -> float:
+        """The geometric mean of the words' confidences; 0 without words."""
+        if not self.words:
+            return 0.0
+        return round(float(np.exp(np.mean(np.log([max(w.confidence, 1e-12) for w in self.words])))), 4)
+
+    def shifted(self, offset_s: float, end_s: float | None = None) -> Transcript:
+        """The same result on a clock that started `offset_s` earlier; words end by `end_s` where given
+        (a window's last output frame may reach past its audio by up to a frame of subsampling)."""
+        end_s = round(self.end_s + offset_s if end_s is None else end_s, 3)
+        words = [Word(w.text, round(w.start_s + offset_s, 3), min(round(w.end_s + offset_s, 3), end_s), w.confidence)
+                 for w in self.words]
+        return Transcript(self.text, words, round(self.start_s + offset_s, 3), end_s, self.alternatives)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "words": [asdict(w) for w in self.words], "start_s": self.start_s,
+                "end_s": self.end_s, "duration_s": self.duration_s, "confidence": self.confidence,
+                "alternatives": [list(a) for a in self.alternatives]}
 
 
 @dataclass(frozen=True)
@@ -142,54 +175,21 @@ def as_numpy(array, dtype=np.float32) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def greedy_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float) -> list[Hypothesis]:
+def _transcript(words: list[Word], frames: int, frame_shift_s: float, alternatives=()) -> Transcript:
+    """A decoder's result for one window of `frames` output frames."""
+    return Transcript(" ".join(w.text for w in words), words, 0.0, round(frames * frame_shift_s, 3), list(alternatives))
+
+
+def greedy_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float) -> list[Transcript]:
     """Best-path CTC decoding of a batch: log_probs (batch, frames, vocab), lengths (batch,)."""
     log_probs = as_numpy(log_probs)
     best_ids = log_probs.argmax(axis=-1)
     best_log_probs = np.take_along_axis(log_probs, best_ids[..., None], axis=-1)[..., 0]
-    hypotheses = []
+    transcripts = []
     for ids, scores, length in zip(best_ids, best_log_probs, as_numpy(lengths, np.int64).tolist()):
         chars = _chars_from_path(ids[:length], scores[:length], vocabulary)
-        words = words_from_chars(chars, frame_shift_s)
-        hypotheses.append(Hypothesis(text=" ".join(w.text for w in words), words=words))
-    return hypotheses
-
-
-def prefix_beam_search(log_probs, beam_size: int, blank_id: int = 0) -> list[tuple[tuple[int, ...], float]]:
-    """CTC prefix beam search without a language model, for one utterance.
-
-    log_probs: (frames, vocab). Each prefix keeps two scores, ending in blank
-    and not, so that every frame path that collapses to it is summed (greedy
-    decoding follows only the single best path). At each frame only the
-    `beam_size` most likely symbols extend prefixes. Returns up to `beam_size`
-    (token ids, log-probability) pairs, best first; ties go to the smaller ids.
-    Written here because torchaudio's ctc_decoder needs flashlight-text and a
-    lexicon or LM; this one has no dependency.
-    """
-    scores = as_numpy(log_probs, np.float64)
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
-    for frame in scores:
-        candidates = [int(c) for c in np.argsort(-frame, kind="stable")[:beam_size] if c != blank_id]
-        extended: dict[tuple[int, ...], list[float]] = {}
-
-        def add(prefix, blank_score, symbol_score):
-            entry = extended.setdefault(prefix, [-np.inf, -np.inf])
-            entry[0] = np.logaddexp(entry[0], blank_score)
-            entry[1] = np.logaddexp(entry[1], symbol_score)
-
-        for prefix, (ends_blank, ends_symbol) in beams.items():
-            total = np.logaddexp(ends_blank, ends_symbol)
-            add(prefix, total + frame[blank_id], -np.inf)
-            for symbol in candidates:
-                if prefix and prefix[-1] == symbol:
-                    # A repeat either continues the last symbol, or starts a new one after a blank.
-                    add(prefix, -np.inf, ends_symbol + frame[symbol])
-                    add(prefix + (symbol,), -np.inf, ends_blank + frame[symbol])
-                else:
-                    add(prefix + (symbol,), -np.inf, total + frame[symbol])
-        ranked = sorted(extended.items(), key=lambda item: (-np.logaddexp(*item[1]), item[0]))
-        beams = {prefix: (b, s) for prefix, (b, s) in ranked[:beam_size]}
-    return [(prefix, float(np.logaddexp(b, s))) for prefix, (b, s) in beams.items()]
+        transcripts.append(_transcript(words_from_chars(chars, frame_shift_s), length, frame_shift_s))
+    return transcripts
 
 
 def forced_align(log_probs: np.ndarray, targets: tuple[int, ...], blank_id: int = 0) -> np.ndarray:
@@ -233,19 +233,49 @@ def align_words(log_probs, ids: tuple[int, ...], vocabulary: Vocabulary, frame_s
     return words_from_chars(chars, frame_shift_s)
 
 
-def beam_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float, beam_size: int = 8) -> list[Hypothesis]:
-    """Prefix beam search over a batch; words are timed by forced alignment of the best prefix.
+def _merge_alternatives(texts: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """n-best (text, log-prob) with the entries of one text summed (hypotheses that differ only in
+    spaces read the same), best first; equal scores in alphabetical order, so that results never
+    depend on the search's internal order."""
+    merged: dict[str, float] = {}
+    for text, score in texts:
+        merged[text] = float(np.logaddexp(merged[text], score)) if text in merged else score
+    return sorted(((t, round(s, 4)) for t, s in merged.items()), key=lambda item: (-item[1], item[0]))
 
-    Each Hypothesis carries its n-best list in `alternatives` as (text, log-probability).
-    """
-    hypotheses = []
-    for frames, length in zip(as_numpy(log_probs), as_numpy(lengths, np.int64).tolist()):
-        frames = frames[:length]
-        nbest = prefix_beam_search(frames, beam_size, vocabulary.blank_id)
-        words = align_words(frames, nbest[0][0], vocabulary, frame_shift_s)
-        alternatives = [(" ".join(vocabulary.decode(ids).split()), round(score, 4)) for ids, score in nbest]
-        hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, alternatives))
-    return hypotheses
+
+def _beam_search(vocab_size: int, separator: int, blank_id: int, beam_size: int):
+    """flashlight-text's lexicon-free CTC beam search with no LM: the engine of the LM decoder, so
+    "beam" and "lm" are one search. log_add sums every frame path of a prefix (a prefix beam search).
+    Made per call (it costs microseconds): a search holds its beam, so one is never shared by threads."""
+    from flashlight.lib.text import decoder as fl
+
+    options = fl.LexiconFreeDecoderOptions(
+        beam_size=beam_size, beam_size_token=vocab_size, beam_threshold=50.0, lm_weight=0.0, sil_score=0.0,
+        log_add=True, criterion_type=fl.CriterionType.CTC,
+    )
+    return fl.LexiconFreeDecoder(options, fl.ZeroLM(), separator, blank_id, [])
+
+
+def _token_text(tokens, vocabulary: Vocabulary) -> str:
+    """A search result's frame tokens -> text: repeats merged, blanks and flashlight's -1 padding dropped."""
+    ids = [int(t) for t, _ in itertools.groupby(tokens) if t >= 0 and t != vocabulary.blank_id]
+    return " ".join(vocabulary.decode(ids).split())
+
+
+def beam_decode(log_probs, lengths, vocabulary: Vocabulary, frame_shift_s: float, beam_size: int = 8) -> list[Transcript]:
+    """CTC beam search without a language model over a batch; words are timed by forced alignment of
+    the best text. Each Transcript carries its n-best list in `alternatives` as (text, log-probability)."""
+    log_probs = as_numpy(log_probs)
+    vocab = log_probs.shape[-1]
+    search = _beam_search(vocab, vocabulary.symbols.index(" "), vocabulary.blank_id, beam_size)
+    transcripts = []
+    for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
+        results = search.decode(log_probs.ctypes.data + b * log_probs.strides[0], length, vocab)
+        nbest = _merge_alternatives([(_token_text(r.tokens, vocabulary), r.score) for r in results])[:beam_size]
+        best = nbest[0][0] if nbest else ""
+        words = align_words(log_probs[b, :length], tuple(vocabulary.encode(best)), vocabulary, frame_shift_s)
+        transcripts.append(_transcript(words, length, frame_shift_s, nbest))
+    return transcripts
 
 
 @functools.cache
@@ -430,20 +460,19 @@ class LanguageModelDecoder:
 
     def _text(self, result) -> str:
         if self.character_lm:
-            ids = [int(t) for t, _ in itertools.groupby(result.tokens) if t >= 0 and t != self.vocabulary.blank_id]
-            return " ".join(self.vocabulary.decode(ids).split())
+            return _token_text(result.tokens, self.vocabulary)
         # The words, not the tokens: a path may end inside a word that the lexicon never finished.
         return " ".join(self.word_dict.get_entry(w) for w in result.words if w >= 0 and self.word_dict.get_entry(w) != "<unk>")
 
-    def __call__(self, log_probs, lengths, frame_shift_s: float) -> list[Hypothesis]:
-        """log_probs (batch, frames, vocab) and lengths (batch,), numpy or torch -> one Hypothesis each."""
+    def __call__(self, log_probs, lengths, frame_shift_s: float) -> list[Transcript]:
+        """log_probs (batch, frames, vocab) and lengths (batch,), numpy or torch -> one Transcript each."""
         log_probs = as_numpy(log_probs)
         vocab = log_probs.shape[-1]
-        hypotheses = []
+        transcripts = []
         for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
             results = self.decoder.decode(log_probs.ctypes.data + b * log_probs.strides[0], length, vocab)[: self.nbest]
             texts = [(self._text(r), round(r.score, 4)) for r in results]
             best = texts[0][0] if texts else ""
             words = align_words(log_probs[b, :length], tuple(self.vocabulary.encode(best)), self.vocabulary, frame_shift_s)
-            hypotheses.append(Hypothesis(" ".join(w.text for w in words), words, texts))
-        return hypotheses
+            transcripts.append(_transcript(words, length, frame_shift_s, texts))
+        return transcripts

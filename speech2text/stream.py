@@ -13,30 +13,26 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .audio import SAMPLE_RATE, read_blocks
-from .decoding import Word
+from .decoding import Transcript
 from .vad import Endpointer, Segment, VadConfig
 
 
 @dataclass(frozen=True)
-class StreamEvent:
-    """A partial or final result; times are seconds from the start of the stream."""
+class StreamEvent(Transcript):
+    """A partial or final result: a Transcript on the stream's clock, with its kind and decode time."""
 
-    type: str  # "partial" or "final"
-    text: str
-    start_s: float
-    end_s: float
-    confidence: float = 0.0
-    words: list[Word] = field(default_factory=list)
+    type: str = "final"  # "partial" or "final"
     decode_ms: float = 0.0
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"type": self.type, "text": self.text, "start_s": self.start_s, "end_s": self.end_s,
+                "confidence": self.confidence, "words": [asdict(w) for w in self.words], "decode_ms": self.decode_ms}
 
 
 class StreamingRecognizer:
@@ -55,12 +51,9 @@ class StreamingRecognizer:
 
     def _decode(self, samples: np.ndarray, start_s: float, kind: str) -> StreamEvent:
         started = time.perf_counter()
-        transcript = self.transcriber.transcribe_samples([samples], decoder=self.decoders[kind])[0]
-        decode_ms = (time.perf_counter() - started) * 1000
-        words = [Word(w.text, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence) for w in transcript.words]
-        confidence = float(np.prod([w.confidence for w in words]) ** (1 / len(words))) if words else 0.0
-        end_s = start_s + len(samples) / SAMPLE_RATE
-        return StreamEvent(kind, transcript.text, round(start_s, 3), round(end_s, 3), round(confidence, 4), words, round(decode_ms, 1))
+        result = self.transcriber.transcribe_samples([samples], decoder=self.decoders[kind])[0].shifted(start_s)
+        decode_ms = round((time.perf_counter() - started) * 1000, 1)
+        return StreamEvent(result.text, result.words, result.start_s, result.end_s, type=kind, decode_ms=decode_ms)
 
     def _final(self, segment: Segment) -> StreamEvent | None:
         self.samples_at_last_partial = 0

@@ -7,14 +7,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio, read_blocks
-from .decoding import LanguageModelDecoder, Word, beam_decode, greedy_decode
+from .decoding import LanguageModelDecoder, Transcript, Word, beam_decode, greedy_decode
 from .errors import CheckpointError
 
 if TYPE_CHECKING:
@@ -28,17 +27,6 @@ DEFAULT_MODEL = "en-small"
 MAX_WINDOW_S = 30.0
 SILENCE_SEARCH_S = 5.0
 PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    words: list[Word] = field(default_factory=list)
-    duration_s: float = 0.0
-    alternatives: list[tuple[str, float]] = field(default_factory=list)  # beam n-best: (text, log-prob)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _duration_or_none(path) -> float | None:
@@ -320,21 +308,15 @@ class Transcriber:
         def decode(batch):
             log_probs, lengths = self.log_probs([window for _, _, window in batch])
             if decoder == "lm":
-                hypotheses = self.lm_decoder(log_probs, lengths, self.frame_shift_s)
+                results = self.lm_decoder(log_probs, lengths, self.frame_shift_s)
             elif decoder == "beam":
-                hypotheses = beam_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s, beam_size)
+                results = beam_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s, beam_size)
             else:
-                hypotheses = greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
-            for (owner, start, window), hypothesis in zip(batch, hypotheses):
-                offset_s = start / SAMPLE_RATE
-                # The last output frame may reach past the audio by up to a frame of subsampling.
-                window_end_s = offset_s + len(window) / SAMPLE_RATE
-                words[owner] += [
-                    Word(w.text, round(w.start_s + offset_s, 3), round(min(w.end_s + offset_s, window_end_s), 3), w.confidence)
-                    for w in hypothesis.words
-                ]
+                results = greedy_decode(log_probs, lengths, self.vocabulary, self.frame_shift_s)
+            for (owner, start, window), result in zip(batch, results):
+                words[owner] += result.shifted(start / SAMPLE_RATE, (start + len(window)) / SAMPLE_RATE).words
                 # An n-best list means something only for an input decoded in one window.
-                alternatives[owner] = hypothesis.alternatives if start == 0 else []
+                alternatives[owner] = result.alternatives if start == 0 else []
                 ends[owner] = start + len(window)
 
         for item in windows:
@@ -345,7 +327,7 @@ class Transcriber:
         if batch:
             decode(batch)
         return [
-            Transcript(" ".join(w.text for w in ws), ws, round(end / SAMPLE_RATE, 3), alts)
+            Transcript(" ".join(w.text for w in ws), ws, 0.0, round(end / SAMPLE_RATE, 3), alts)
             for ws, end, alts in zip(words, ends, alternatives)
         ]
 

@@ -8,7 +8,7 @@ WORDS = [
     Word("what", 0.3, 0.5, 0.9), Word("is", 0.55, 0.7, 0.8), Word("your", 0.75, 0.9, 0.95), Word("name", 0.95, 1.3, 0.9),
     Word("set", 3.0, 3.2, 0.7), Word("a", 3.25, 3.3, 0.6), Word("timer", 3.35, 3.8, 0.9),
 ]
-TRANSCRIPT = Transcript("what is your name set a timer", WORDS, 4.0)
+TRANSCRIPT = Transcript("what is your name set a timer", WORDS, end_s=4.0)
 
 
 def test_timestamps():

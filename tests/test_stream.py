@@ -86,7 +86,7 @@ class FakeTranscriber:
         self.calls.append((len(batch[0]), decoder))
         n = max(1, round(len(batch[0]) / SAMPLE_RATE * 2))
         words = [Word("w", 0.1 * i, 0.1 * i + 0.05, 0.9) for i in range(n)]
-        return [Transcript(" ".join(["w"] * n), words, len(batch[0]) / SAMPLE_RATE)]
+        return [Transcript(" ".join(["w"] * n), words, end_s=len(batch[0]) / SAMPLE_RATE)]
 
 
 def test_partials_grow_at_the_cadence_and_the_final_decodes_the_whole_utterance():
