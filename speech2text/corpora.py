@@ -15,7 +15,6 @@ several splits at once and report each.
 from __future__ import annotations
 
 import csv
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,9 +29,13 @@ from .text import normalize_text
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 LIBRISPEECH_SUBSETS = ("train-clean-100", "train-clean-360", "train-other-500", "dev-clean", "dev-other",
                        "test-clean", "test-other")
-# LJ Speech ships without a split. A hash of the utterance id is stable whatever slice of the
-# corpus is present (and across releases), unlike "the last N lines": 1 in 20 ids is test, 1 in 20 dev.
-LJSPEECH_HASH_BUCKETS = 20
+# LJ Speech ships without a split: the last utterances of metadata.csv are held out, the bundled model's
+# rule (its model card scores the last 35 of ../shared/data/ljspeech-part, the 25 before them pick checkpoints).
+LJSPEECH_TEST = 35
+LJSPEECH_DEV = 25
+# FSDD: recordings 0-4 of every speaker are the dataset's test split; of a speaker held out whole
+# (--unseen-speakers), 45-49 pick checkpoints and 0-44 are a test of voices never heard.
+FSDD_UNSEEN_DEV = range(45, 50)
 AUDIO_SUFFIXES = (".wav", ".flac")  # the releases ship WAV; converted copies (as in ../shared/data) are FLAC
 
 
@@ -147,16 +150,12 @@ def commonvoice(source: Path, workers: int = 8) -> dict[str, list[dict]]:
     return splits
 
 
-def ljspeech_split(utterance_id: str) -> str:
-    bucket = zlib.crc32(utterance_id.encode()) % LJSPEECH_HASH_BUCKETS
-    return {0: "test", 1: "dev"}.get(bucket, "train")
-
-
-def ljspeech(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+def ljspeech(source: Path, workers: int = 8, test: int = LJSPEECH_TEST, dev: int = LJSPEECH_DEV) -> dict[str, list[dict]]:
     """LJ Speech 1.1: SOURCE/metadata.csv (id|raw text|normalized text) + SOURCE/wavs/{id}.wav.
 
-    The normalized column (numbers spelled out) is the transcript. Held out by a hash of
-    the id: about 5% test and 5% dev (ljspeech_split).
+    The normalized column (numbers spelled out) is the transcript. The last `test` utterances of
+    metadata.csv are the test split, the `dev` before them dev, the rest train: the bundled model's
+    own held-out sets on ../shared/data/ljspeech-part (one reader, so they test unseen text).
     """
     metadata = source / "metadata.csv"
     if not metadata.is_file():
@@ -167,22 +166,28 @@ def ljspeech(source: Path, workers: int = 8) -> dict[str, list[dict]]:
         if len(fields) < 2:
             raise CorpusError(f"{metadata}:{number}: expected 'ID|TEXT|NORMALIZED TEXT'")
         text = fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]
-        entries.append((_audio_file(source / "wavs", fields[0]), normalize_text(text), fields[0]))
-    durations = _durations_s([audio for audio, _, _ in entries], workers, "ljspeech")
+        entries.append((_audio_file(source / "wavs", fields[0]), normalize_text(text)))
+    if len(entries) <= test + dev:
+        raise CorpusError(f"{metadata}: {len(entries)} utterances leave none to train on after {test} test and "
+                          f"{dev} dev ones")
+    durations = _durations_s([audio for audio, _ in entries], workers, "ljspeech")
+    dev_start, test_start = len(entries) - test - dev, len(entries) - test
     splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
-    for (audio, text, utterance_id), duration in zip(entries, durations):
-        split = ljspeech_split(utterance_id)
+    for number, ((audio, text), duration) in enumerate(zip(entries, durations)):
+        split = "test" if number >= test_start else "dev" if number >= dev_start else "train"
         splits[split].append({"audio": str(audio.resolve()), "text": text, "duration": duration, "speaker": "lj",
                               "subset": split})
     return splits
 
 
-def fsdd(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+def fsdd(source: Path, workers: int = 8, unseen_speakers: tuple[str, ...] = ()) -> dict[str, list[dict]]:
     """Free Spoken Digit Dataset: SOURCE/recordings/{digit}_{speaker}_{index}.wav.
 
     The dataset's own convention makes indices 0-4 of every speaker the test split. Of
     the rest, indices 5-9 become a dev split (for choosing the best epoch and early
     stopping, so that the test split never steers training) and 10 and up train.
+    `unseen_speakers` are held out whole: their indices 45-49 are unseen_dev (checkpoints
+    chosen on voices never trained on), 0-44 unseen_test.
     """
     recordings = source / "recordings"
     _require_dir(recordings, "FSDD keeps its audio in recordings/")
@@ -192,12 +197,19 @@ def fsdd(source: Path, workers: int = 8) -> dict[str, list[dict]]:
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) != 1 or not parts[2].isdigit():
             raise CorpusError(f"{audio}: not an FSDD name ({{digit}}_{{speaker}}_{{index}})")
         index = int(parts[2])
-        split = "test" if index < 5 else "dev" if index < 10 else "train"
+        if parts[1] in unseen_speakers:
+            split = "unseen_dev" if index in FSDD_UNSEEN_DEV else "unseen_test"
+        else:
+            split = "test" if index < 5 else "dev" if index < 10 else "train"
         entries.append((audio, DIGITS[int(parts[0])], parts[1], split))
     if not entries:
         raise CorpusError(f"{recordings}: no recordings ({{digit}}_{{speaker}}_{{index}}.wav)")
+    missing = sorted(set(unseen_speakers) - {speaker for _, _, speaker, _ in entries})
+    if missing:
+        raise CorpusError(f"{recordings}: no recordings of {', '.join(missing)} (--unseen-speakers)")
     durations = _durations_s([audio for audio, _, _, _ in entries], workers, "fsdd")
-    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    splits: dict[str, list[dict]] = {name: [] for name in ("train", "dev", "test")}
+    splits |= {name: [] for name in ("unseen_dev", "unseen_test") if unseen_speakers}
     for (audio, text, speaker, split), duration in zip(entries, durations):
         splits[split].append({"audio": str(audio.resolve()), "text": text, "duration": duration, "speaker": speaker,
                               "subset": split})

@@ -18,7 +18,7 @@ import soundfile
 from conftest import DIGITS, ROOT
 
 from speech2text.cli.training import CORPUS_NAMES
-from speech2text.corpora import CORPORA, ljspeech_split
+from speech2text.corpora import CORPORA
 from speech2text.manifest import read_manifest
 from speech2text.train import TrainConfig, read_config_file
 
@@ -70,17 +70,11 @@ def commonvoice_fixture(root: Path) -> Path:
 
 
 def ljspeech_fixture(root: Path) -> Path:
-    """LJSpeech-1.1/metadata.csv (id|text|normalized) + wavs/ID.wav; two ids of each hash split."""
-    ids, wanted = [], {"train": 4, "dev": 2, "test": 2}
-    for number in range(1, 200):
-        utterance_id = f"LJ001-{number:04d}"
-        split = ljspeech_split(utterance_id)
-        if wanted[split]:
-            wanted[split] -= 1
-            ids.append(utterance_id)
+    """LJSpeech-1.1/metadata.csv (id|text|normalized) + wavs/ID.wav: eight utterances."""
     source = root / "LJSpeech-1.1"
     lines = []
-    for index, utterance_id in enumerate(ids):
+    for index in range(8):
+        utterance_id = f"LJ001-{index + 1:04d}"
         # 2 s: long enough for CTC to spell the sentence (shorter rows are skipped as infeasible)
         tone(source / "wavs" / f"{utterance_id}.wav", index, duration_s=2.0, sample_rate=22_050)
         lines.append(f"{utterance_id}|Printed in 1476, by Caxton.|Printed in fourteen seventy-six, by Caxton.")
@@ -97,9 +91,9 @@ def fsdd_fixture(root: Path) -> Path:
     return source
 
 
-def run_recipe(corpus: str, source: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+def run_recipe(corpus: str, source: Path, work: Path, *args: str, **env_vars: str) -> subprocess.CompletedProcess:
     variable = {"librispeech": "LIBRISPEECH", "commonvoice": "COMMONVOICE", "ljspeech": "LJSPEECH", "fsdd": "FSDD"}
-    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(work), variable[corpus]: str(source)}
+    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(work), variable[corpus]: str(source), **env_vars}
     done = subprocess.run(["bash", str(ROOT / "recipes" / corpus / "run.sh"), *args, *TINY], env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
@@ -149,10 +143,12 @@ def test_commonvoice_recipe(tmp_path):
 
 def test_ljspeech_recipe(tmp_path):
     source = ljspeech_fixture(tmp_path)
-    done = run_recipe("ljspeech", source, tmp_path / "work", "--stop-stage", "3")
+    done = run_recipe("ljspeech", source, tmp_path / "work", "--stop-stage", "3", LJ_TEST="2", LJ_DEV="2")
     data = tmp_path / "work" / "data"
-    counts = {split: len(read_manifest(data / f"{split}.jsonl")) for split in ("train", "dev", "test")}
-    assert counts == {"train": 4, "dev": 2, "test": 2}
+    ids = {split: [Path(r["audio"]).stem for r in read_manifest(data / f"{split}.jsonl")] for split in ("train", "dev", "test")}
+    # The end of metadata.csv is held out: the last two test, the two before them dev.
+    assert ids == {"train": [f"LJ001-000{n}" for n in (1, 2, 3, 4)], "dev": ["LJ001-0005", "LJ001-0006"],
+                   "test": ["LJ001-0007", "LJ001-0008"]}
     row = read_manifest(data / "test.jsonl")[0]
     assert (row["text"], row["duration"]) == ("printed in fourteen seventy six by caxton", 2.0)
     assert "utterances 2  " in done.stdout
@@ -173,6 +169,24 @@ def test_fsdd_recipe_all_stages_and_resume(tmp_path):
     again = run_recipe("fsdd", source, work)
     assert again.stdout.splitlines() == [f"stage {n} ({name}): done before"
                                          for n, name in enumerate(["prepare", "train", "evaluate", "export"], start=1)]
+
+
+def test_fsdd_speakers_held_out_whole(tmp_path, capsys):
+    from speech2text.cli import main
+
+    source = fsdd_fixture(tmp_path)
+    for digit, index in ((0, 0), (0, 5), (0, 44), (0, 45), (3, 49)):
+        tone(source / "recordings" / f"{digit}_theo_{index}.wav", digit, duration_s=0.4, sample_rate=8_000)
+    assert main(["prepare", "fsdd", str(source), "--out", str(tmp_path / "data"), "--unseen-speakers", "theo"]) == 0
+    names = {split: sorted(Path(r["audio"]).stem for r in read_manifest(tmp_path / "data" / f"{split}.jsonl"))
+             for split in ("train", "dev", "test", "unseen_dev", "unseen_test")}
+    assert names["unseen_dev"] == ["0_theo_45", "3_theo_49"]
+    assert names["unseen_test"] == ["0_theo_0", "0_theo_44", "0_theo_5"]
+    assert not any("theo" in name for split in ("train", "dev", "test") for name in names[split])
+    assert len(names["test"]) == 3 and len(names["dev"]) == 3 and len(names["train"]) == 6
+    capsys.readouterr()
+    assert main(["prepare", "fsdd", str(source), "--out", str(tmp_path / "x"), "--unseen-speakers", "nobody"]) == 1
+    assert "no recordings of nobody" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))

@@ -22,9 +22,20 @@ if [ "$(realpath -m "$W")" != "$(realpath -m work/default_model)" ]; then
 fi
 TEXT="--text ../shared/data/text/*.txt --queries"
 
-# 1. Real speech: FSDD speakers theo and yweweler held out whole (recordings 45-49 for dev, the rest a
-# test set); LJ Speech's last 35 utterances a test set, the 25 before them dev.
-run_stage 1 prepare-real $PY recipes/default_model/prepare_real.py --out $W
+# 1. Real speech, split by `speech2text prepare` (the library's one rule per corpus): FSDD speakers
+# theo and yweweler held out whole (recordings 45-49 for dev, 0-44 a test set); the other four
+# train on recordings 5-49 (checkpoints are chosen on the unseen speakers, so no dev of their own
+# is needed) and 0-4 are a test set. LJ Speech's last 35 utterances a test set, the 25 before them dev.
+prepare_real() {
+  $S2T prepare fsdd ../shared/data/fsdd --unseen-speakers theo,yweweler --out $W/fsdd
+  cat $W/fsdd/train.jsonl $W/fsdd/dev.jsonl > $W/fsdd_train.jsonl
+  cp $W/fsdd/test.jsonl $W/fsdd_test.jsonl
+  cp $W/fsdd/unseen_dev.jsonl $W/fsdd_unseen_dev.jsonl
+  cp $W/fsdd/unseen_test.jsonl $W/fsdd_unseen_speakers.jsonl
+  $S2T prepare ljspeech ../shared/data/ljspeech-part --out $W/ljspeech
+  for split in train dev test; do cp $W/ljspeech/$split.jsonl $W/ljspeech_$split.jsonl; done
+}
+run_stage 1 prepare-real prepare_real
 # 2. Natural voices (the [voices] extra): Piper joe and Kokoro's packs and blends, one utterance in three
 # from Piper. Kokoro's jf_alpha and every blend containing it are held out: they read 250 sentences
 # nobody else says (heldout.jsonl). LJ Speech sentences are never spoken.

@@ -14,7 +14,9 @@ TRAIN=${TORCHRUN:-$PY}
 W=${WORK:-work/ljspeech}
 mkdir -p "$W"
 
-run_stage 1 prepare $PY -m speech2text prepare ljspeech "$LJSPEECH" --out $W/data
+# The last LJ_TEST (35) utterances of metadata.csv are test, the LJ_DEV (25) before them dev.
+run_stage 1 prepare $PY -m speech2text prepare ljspeech "$LJSPEECH" --out $W/data \
+  --test-utterances ${LJ_TEST:-35} --dev-utterances ${LJ_DEV:-25}
 run_stage 2 train $TRAIN -m speech2text train recipes/ljspeech/config.toml train_manifests=$W/data/train.jsonl \
   dev_manifest=$W/data/dev.jsonl out_dir=$W/run "${overrides[@]}"
 run_stage 3 evaluate $PY -m speech2text evaluate --model $W/run/best.pt --manifest $W/data/test.jsonl \

@@ -16,6 +16,7 @@ from .common import (
     add_model_arguments,
     decoding_options,
     error,
+    non_negative_int,
     positive_int,
     thread_count,
 )
@@ -89,6 +90,13 @@ def cmd_prepare(args) -> int:
             error("--subsets is for librispeech only")
             return EXIT_FAILED
         options["subsets"] = args.subsets.split(",")
+    if args.unseen_speakers:
+        if args.corpus != "fsdd":
+            error("--unseen-speakers is for fsdd only")
+            return EXIT_FAILED
+        options["unseen_speakers"] = tuple(args.unseen_speakers.split(","))
+    if args.corpus == "ljspeech":
+        options |= {"test": args.test_utterances, "dev": args.dev_utterances}
     manifests = prepare(args.corpus, args.source, args.out, **options)
     from ..manifest import read_manifest
 
@@ -144,6 +152,12 @@ def add_parsers(sub) -> None:
     p.add_argument("source", type=Path, help="the corpus folder as downloaded and unpacked")
     p.add_argument("--out", type=Path, required=True, help="folder for SPLIT.jsonl manifests")
     p.add_argument("--subsets", help="librispeech: comma-separated subsets to use (default: every one present)")
+    p.add_argument("--unseen-speakers", metavar="A,B",
+                   help="fsdd: speakers held out whole, as unseen_dev (recordings 45-49) and unseen_test (0-44)")
+    p.add_argument("--test-utterances", type=non_negative_int, default=35, metavar="N",
+                   help="ljspeech: the last N utterances of metadata.csv are the test split (default 35)")
+    p.add_argument("--dev-utterances", type=non_negative_int, default=25, metavar="N",
+                   help="ljspeech: the N before them are dev (default 25)")
     p.add_argument("--workers", type=positive_int, default=8, help="threads reading audio headers")
     p.set_defaults(run=cmd_prepare)
 
