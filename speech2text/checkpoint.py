@@ -19,6 +19,7 @@ import torch
 
 from .errors import CheckpointError
 from .features import FeatureConfig
+from .files import atomic_path
 from .model import AcousticModel, ModelConfig
 from .text import Vocabulary
 
@@ -38,12 +39,10 @@ class Checkpoint:
 def atomic_torch_save(obj, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         torch.save(obj, f)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint, half: bool = False) -> None:

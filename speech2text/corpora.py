@@ -6,7 +6,7 @@
     speech2text prepare fsdd /data/free-spoken-digit-dataset --out work/fsdd
 
 Each corpus is one function `(source, out) -> {split: rows}`; `prepare` writes
-`OUT/{split}.jsonl` in the trainer's manifest format (data.read_manifest) with
+`OUT/{split}.jsonl` in the trainer's manifest format (manifest.read_manifest) with
 absolute audio paths. Transcripts go through text.normalize_text. Every row
 carries a "subset" field (the split name), so `speech2text evaluate` can score
 several splits at once and report each.

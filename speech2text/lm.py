@@ -12,7 +12,6 @@ is what torchaudio's ctc_decoder (flashlight-text's KenLM) reads.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Speech2TextError
+from .files import atomic_path
 from .text import normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -111,13 +111,8 @@ class NgramModel:
 
     def write_arpa(self, path: str | Path) -> None:
         """Written to a temporary name and renamed: an interrupted build never leaves half a model."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
+        with atomic_path(path) as tmp:
             self._write_arpa(tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def _write_arpa(self, path: Path) -> None:
         with open(path, "w") as f:

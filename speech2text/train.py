@@ -40,6 +40,7 @@ from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collat
 from .errors import Speech2TextError
 from .evaluate import evaluate
 from .features import FeatureConfig, LogMel
+from .files import write_text_atomically
 from .manifest import ManifestError, SkippedRows, read_manifest
 from .model import AcousticModel, ModelConfig, subsampled_frames
 from .text import Vocabulary
@@ -230,9 +231,7 @@ class MetricsLog:
         kept = self.path.read_text().splitlines()[:lines] if self.path.exists() else []
         dropped = self.lines - len(kept)
         if dropped > 0:
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text("".join(line + "\n" for line in kept))
-            os.replace(tmp, self.path)
+            write_text_atomically(self.path, "".join(line + "\n" for line in kept))
             self.lines = len(kept)
         return max(0, dropped)
 

@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ..files import write_text_atomically
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
@@ -21,7 +22,6 @@ from .common import (
     positive_int,
     refuse_overwriting_input,
     thread_count,
-    write_text_atomically,
 )
 
 

@@ -1,0 +1,27 @@
+"""Files written whole or not at all: the one atomic writer of transcripts, LMs, checkpoints and logs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary name beside `path` (.NAME.tmpPID) to write to; renamed onto `path` when the block
+    ends, removed if it fails. Readers, and other processes writing the same name, see the old file
+    or the new one, never half of one; a kill mid-write leaves only the temporary (train cleans those)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
