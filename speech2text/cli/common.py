@@ -32,6 +32,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 # More threads than this only queue up (and --threads 100000 once hung torch's thread pool).
 MAX_THREADS = max(64, 4 * (os.cpu_count() or 1))
 
@@ -58,6 +65,13 @@ def non_negative_float(text: str) -> float:
     value = finite_float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
     return value
 
 
@@ -105,16 +119,6 @@ def check_writable(output: Path, folder: bool = False) -> None:
         os.unlink(probe)
     except OSError as e:
         raise OSError(e.errno, e.strerror or str(e), str(output)) from None
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Readers (and other processes writing the same name) see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def hotword(text: str) -> tuple[str, float]:
