@@ -403,6 +403,43 @@ def test_a_client_that_vanishes_mid_stream_leaves_the_server_serving(server, cli
     assert [e["text"] for e in events if e["type"] == "final"] == [e["text"] for e in cli["listen_finals"]]
 
 
+def test_closing_the_socket_flushes_the_utterance_in_progress(server):
+    """A client that closes after its audio, without {"type": "end"}: the server still decodes to the end of the
+    utterance in progress, but the socket is closed, so those finals are logged and counted instead of sent
+    (speech2text/server/streaming.py says why); together with those it did send, they are the finals of "end"."""
+    samples, _ = soundfile.read(str(WEATHER), dtype="float32")
+    voiced = np.flatnonzero(np.abs(samples) > 0.01)
+    mid_speech = samples[: voiced[0] + 3 * (voiced[-1] - voiced[0]) // 4]  # the audio stops in the middle of a word
+    audio = (mid_speech * 32767).astype("<i2").tobytes()
+
+    def span(event: dict) -> str:
+        return f"{event['start_s']:.2f}-{event['end_s']:.2f} s"
+
+    ended = [span(e) for e in asyncio.run(stream(server.ws_url, audio))[0] if e["type"] == "final"]
+    undelivered_before = httpx.get(f"{server.url}/health").json()["undelivered_finals"]
+    log_lines_before = len(server.stderr)
+
+    async def send_then_close() -> tuple[list[dict], int]:
+        async with connect(server.ws_url, additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+            reading = asyncio.create_task(received(ws))
+            for start in range(0, len(audio), 960):
+                await ws.send(audio[start:start + 960])
+            await ws.close()
+            return await reading, ws.close_code
+
+    events, close_code = asyncio.run(send_then_close())
+    dropped = re.compile(r"(\d+) final event\(s\) decoded and dropped \(([^)]*)\)")
+    deadline = time.monotonic() + 20
+    while not (logged := [m for line in server.stderr[log_lines_before:] if (m := dropped.search(line))]):
+        assert time.monotonic() < deadline, "the server logged no dropped finals"
+        time.sleep(0.1)
+    undelivered = logged[0].group(2).split(", ")
+    assert int(logged[0].group(1)) == len(undelivered) >= 1  # the flushed utterance, at least
+    assert httpx.get(f"{server.url}/health").json()["undelivered_finals"] - undelivered_before == len(undelivered)
+    assert [span(e) for e in events if e["type"] == "final"] + undelivered == ended
+    assert close_code == 1000  # the client's own close, answered at once
+
+
 def test_the_page_is_self_contained_and_cors_only_for_named_origins(server):
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -433,7 +470,9 @@ def test_the_page_is_self_contained_and_cors_only_for_named_origins(server):
 def test_start_up_errors_are_one_line(server, tmp_path):
     cases = {"cannot listen on 127.0.0.1": ["--port", str(server.port)],
              "missing.arpa: no such language model file": ["--port", "0", "--lm", str(tmp_path / "missing.arpa")],
-             "argument --max-upload-mb: expected a finite number, not 'nan'": ["--port", "0", "--max-upload-mb", "nan"]}
+             "argument --max-upload-mb: expected a finite number, not 'nan'": ["--port", "0", "--max-upload-mb", "nan"],
+             "argument --idle-timeout-s: must be more than 0, not '0'": ["--port", "0", "--idle-timeout-s", "0"],
+             "argument --partial-interval-ms: must be 0 or more, not -1": ["--port", "0", "--partial-interval-ms", "-1"]}
     runs = {message: subprocess.Popen([sys.executable, "-m", "speech2text", "serve", "--workers", "1", *flags],
                                       cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True)
             for message, flags in cases.items()}

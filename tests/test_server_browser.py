@@ -92,5 +92,7 @@ def test_the_page_transcribes_the_microphone_and_a_dropped_file(server, expected
     assert lines(browser)[1] == (DROPPED.name, expected_texts[str(DROPPED)])
     print(f"page, file: {lines(browser)[1]}")
 
+    browser.execute_script("arguments[0].hidden = true", file_input)  # as a person sees the page
+    # S2T_SCREENSHOT=assets/serve_page.png makes the README's picture of the page
     screenshot = Path(os.environ.get("S2T_SCREENSHOT") or tmp_path / "page.png")
     assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000

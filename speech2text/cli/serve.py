@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
+import logging
 import os
 import signal
 import socket
@@ -20,27 +20,15 @@ from .common import (
     decoding_options,
     error,
     finite_float,
+    non_negative_int,
     os_error,
+    positive_float,
     positive_int,
     thread_count,
 )
 
 API_KEY_VARIABLE = "S2T_API_KEY"
 GRACEFUL_SHUTDOWN_S = 30
-
-
-def positive_float(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -124,6 +112,10 @@ def cmd_serve(args) -> int:
     if not api_key and not _is_loopback(args.host):
         error(f"warning: {args.host} is reachable from other machines and no API key is set "
               f"(--api-key or {API_KEY_VARIABLE})")
+    # The server's own warnings (speech2text.server: a stream's finals dropped with its socket), as one line each.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("speech2text: %(message)s"))
+    logging.getLogger("speech2text.server").addHandler(handler)
     # uvicorn finishes the requests in flight on SIGTERM, then raises the signal again once its own
     # handler is gone: this one makes that a clean exit instead of death by signal.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
@@ -152,7 +144,8 @@ def add_parsers(sub) -> None:
                    help="a stream that sends nothing for this long is ended (default: 30)")
     p.add_argument("--max-utterance-s", type=finite_float, default=15.0,
                    help="a stream's utterance is cut after this long (default: 15)")
-    p.add_argument("--partial-interval-ms", type=int, default=300, help="stream partial-result cadence; 0 disables partials")
+    p.add_argument("--partial-interval-ms", type=non_negative_int, default=300,
+                   help="stream partial-result cadence; 0 disables partials")
     p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                    help="let pages from ORIGIN (e.g. https://app.example.com) call the API (repeatable; default: none)")
     p.set_defaults(run=cmd_serve, quantize=None, plot=None)

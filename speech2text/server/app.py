@@ -111,7 +111,7 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
     page = {route: (resources.files(__package__).joinpath("page", name).read_bytes(), media_type)
             for route, (name, media_type) in PAGE_FILES.items()}
     prompted = _PromptedTranscribers(config.decoding)
-    streams = {"open": 0}
+    streams = {"open": 0, "undelivered_finals": 0}  # finals of streams whose client closed before "end"
     expected_key = config.api_key.encode() if config.api_key else None
 
     def key_matches(offered: str | None) -> bool:
@@ -145,7 +145,8 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
     @app.get("/health")
     async def health():
         return {"status": "ok", "model": config.model_name, "runtime": config.runtime, "workers": pool.workers,
-                "queued_or_running": pool.pending, "streams": streams["open"], "auth": expected_key is not None}
+                "queued_or_running": pool.pending, "streams": streams["open"],
+                "undelivered_finals": streams["undelivered_finals"], "auth": expected_key is not None}
 
     def page_file(body: bytes, media_type: str):
         async def serve():
@@ -226,9 +227,11 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
             await websocket.send_json({"type": "error", "message": reason})
             return await websocket.close(TRY_AGAIN_LATER, reason)
         streams["open"] += 1
+        session = ListenSession(websocket, pool, config.stream, sample_rate)
         try:
-            await ListenSession(websocket, pool, config.stream, sample_rate).run()
+            await session.run()
         finally:
             streams["open"] -= 1
+            streams["undelivered_finals"] += len(session.undelivered)
 
     return app

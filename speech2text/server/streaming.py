@@ -5,8 +5,17 @@ the rate it named in the URL (`?sample_rate=48000`: resampled here with soxr). T
 server answers with StreamEvents as JSON, {"type": "partial" | "final", "text",
 "start_s", "end_s", "confidence", ...}, finals with their words. A text frame
 {"type": "end"} ends the stream: the utterance in progress is decoded, its final
-event sent, and the server closes the socket (1000). A socket that closes without
-it is dropped with what was in progress, as no one is left to read the result.
+event sent, and the server closes the socket (1000).
+
+A client that closes the socket instead (a close frame, or a dropped connection)
+is flushed the same way: the audio it sent is decoded to the end and the utterance
+in progress finalized, but its final events cannot reach it. RFC 6455 would let the
+server send them before answering a close frame, yet browsers drop every message
+that arrives once they have called close(), and ASGI has no such half-closed state:
+uvicorn answers the close frame itself before the app hears of it. So the finals
+decoded after the client left are logged (times only, never the words) and counted
+in GET /health as `undelivered_finals`; a client that wants its last line sends
+{"type": "end"} and waits for the server to close, as the page does.
 
 Audio is read by one task and decoded by another: whatever arrived while a decode
 ran is fed at once in the next, so a stream that decodes slower than it arrives
@@ -19,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..audio import SAMPLE_RATE
-from ..stream import StreamingRecognizer
+from ..stream import StreamEvent, StreamingRecognizer
 from ..vad import VadConfig
 from .workers import WorkerPool
 
@@ -34,6 +44,7 @@ MAX_MESSAGE_BYTES = 256 * 1024  # 8 s of 16 kHz PCM16 in one frame; the server r
 MAX_BACKLOG_MESSAGES = 64
 # Close codes (RFC 6455): normal, unsupported data, policy violation, try again later.
 NORMAL, UNSUPPORTED_DATA, POLICY_VIOLATION, TRY_AGAIN_LATER = 1000, 1003, 1008, 1013
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,10 @@ class StreamSettings:
 
 
 class _Ended:
-    """What ends the audio of a stream: the client's "end", idleness, a bad frame, or a vanished client."""
+    """What ends the audio of a stream: the client's "end", idleness, a bad frame, or a closed socket.
+
+    flush: decode what came before, to the end of the utterance in progress (not after a bad frame).
+    """
 
     def __init__(self, reason: str, code: int = NORMAL, flush: bool = True):
         self.reason, self.code, self.flush = reason, code, flush
@@ -66,6 +80,10 @@ def _event_record(event) -> dict:
     return {k: v for k, v in event.to_dict().items() if event.type == "final" or k != "words"}
 
 
+def _peer(websocket: WebSocket) -> str:
+    return f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "an unknown client"
+
+
 class ListenSession:
     """One open WS /v1/listen connection, from accept to close."""
 
@@ -83,6 +101,7 @@ class ListenSession:
             self.resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32")
         self.odd_byte = b""  # a frame may split a sample; its first byte waits for the next frame
         self.backlog: asyncio.Queue = asyncio.Queue(MAX_BACKLOG_MESSAGES)
+        self.undelivered: list[StreamEvent] = []  # finals decoded after the client had gone
 
     def _samples(self, data: bytes) -> np.ndarray:
         data = self.odd_byte + data
@@ -98,8 +117,8 @@ class ListenSession:
             except asyncio.TimeoutError:
                 await self.backlog.put(_Ended(f"no audio for {self.settings.idle_timeout_s:g} s"))
                 return
-            if message["type"] == "websocket.disconnect":
-                await self.backlog.put(_Ended("the client went away", flush=False))
+            if message["type"] == "websocket.disconnect":  # what it sent before is still decoded, to the end
+                await self.backlog.put(_Ended("the client closed the socket"))
                 return
             if message.get("bytes") is not None:
                 await self.backlog.put(message["bytes"])
@@ -141,23 +160,42 @@ class ListenSession:
                 if isinstance(frames[-1], _Ended):
                     ended = frames.pop()
                 if ended is None or ended.flush:
-                    for event in await self.pool.stream_job(self._decode(frames, end=ended is not None)):
-                        await self.websocket.send_json(_event_record(event))
+                    await self._deliver(await self.pool.stream_job(self._decode(frames, end=ended is not None)))
                 if ended is not None:
                     await self.close(ended.code, ended.reason)
                     return
-        except WebSocketDisconnect:  # gone while we were sending: nothing left to do
+        except WebSocketDisconnect:  # gone while we were closing: nothing left to do
             pass
         finally:
             reader.cancel()
+            if self.undelivered:
+                spans = ", ".join(f"{e.start_s:.2f}-{e.end_s:.2f} s" for e in self.undelivered)
+                LOG.warning("a stream from %s closed before its last results were sent: %d final event(s) decoded "
+                            "and dropped (%s); a client that sends {\"type\": \"end\"} and waits for the close "
+                            "receives them", _peer(self.websocket), len(self.undelivered), spans)
+
+    async def _deliver(self, events: list[StreamEvent]) -> None:
+        """Send the events while the client is there; the finals it can no longer receive go to self.undelivered."""
+        for event in events:
+            if self._connected():
+                try:
+                    await self.websocket.send_json(_event_record(event))
+                    continue
+                except WebSocketDisconnect:  # it went away since; the application state now says so
+                    pass
+            if event.type == "final":
+                self.undelivered.append(event)
+
+    def _connected(self) -> bool:
+        return self.websocket.application_state == WebSocketState.CONNECTED and \
+            self.websocket.client_state == WebSocketState.CONNECTED
 
     async def close(self, code: int, reason: str) -> None:
         if code != NORMAL:
             await self.send_error(reason)
-        if self.websocket.application_state == WebSocketState.CONNECTED and \
-                self.websocket.client_state == WebSocketState.CONNECTED:
+        if self._connected():
             await self.websocket.close(code, reason)
 
     async def send_error(self, message: str) -> None:
-        if self.websocket.client_state == WebSocketState.CONNECTED:
+        if self._connected():
             await self.websocket.send_json({"type": "error", "message": message})
