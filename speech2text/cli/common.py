@@ -121,16 +121,6 @@ def check_writable(output: Path, folder: bool = False) -> None:
         raise OSError(e.errno, e.strerror or str(e), str(output)) from None
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    """Readers (and other processes writing the same name) see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def hotword(text: str) -> tuple[str, float]:
     """'turn on the kitchen lights:5' -> ('turn on the kitchen lights', 5.0); the bonus defaults to 10."""
     from ..text import normalize_text
