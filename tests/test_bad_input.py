@@ -84,6 +84,8 @@ def test_the_live_path_keeps_every_word_of_speech_that_starts_at_the_first_sampl
     transcriber = Transcriber.from_pretrained()
     finals = [e.text for e in transcriber.stream(ASSETS / name, partial_interval_ms=0) if e.type == "final"]
     assert finals == [transcriber.transcribe(ASSETS / name).text]
+    listened = run("listen", "--input", ASSETS / name, "--fast")
+    assert listened.returncode == 0 and listened.stdout == f"{finals[0]}\n", listened.stderr
 
 
 def transcript_of(path) -> str:
