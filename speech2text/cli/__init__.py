@@ -15,9 +15,17 @@ from . import listen, lm, serve, synthesize, training, transcribe
 from .common import EXIT_FAILED, error, os_error
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line, as every other user error: argparse's own error() prints the whole
+    usage block first, which buries the line that says what was wrong."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="speech2text", description="Offline BiLSTM-CTC speech recognition.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="speech2text", description="Offline BiLSTM-CTC speech recognition.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for module in (transcribe, training, synthesize, listen, lm, serve):
         module.add_parsers(sub)
     return parser
