@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/footprint.py
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/listen_latency.py
+	$(BIN)/python benchmarks/serve_load.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/architectures.py
 
