@@ -5,7 +5,9 @@ the kernel's accounting of that child (os.wait4), for 1, 10 and 60 minutes of re
 speech (LJ Speech utterances looped with 0.5 s pauses, written as 16 kHz FLAC).
 A recognizer whose memory grows with length shows it here. Each length runs with
 `--runtime onnx` (ONNX Runtime, numpy frontend, no torch) and `--runtime torch`,
-side by side; both decode with the bundled LM.
+side by side; both decode with the bundled LM. A second table gives the peak RSS of
+each subcommand that loads the model (transcribe, listen on a file, evaluate on a
+manifest), per runtime: the long-running ones must not carry torch when they need not.
 
     .venv/bin/python benchmarks/footprint.py [--minutes 1 10 60] [--runtimes onnx torch]
 """
@@ -93,6 +95,23 @@ def main() -> None:
             )
             results["startup"].append({"what": f"model load, in process ({runtime})", "seconds": float(load.stdout)})
 
+        write_speech(tmp / "listen.flac", 1)
+        manifest = tmp / "eval.jsonl"
+        manifest.write_text("".join(json.dumps({"audio": str(wav), "text": "unscored", "duration": 1.0}) + "\n"
+                                    for wav in sorted(LJ.glob("*.flac"))[:20]))
+        commands = {"`transcribe` a 3 s file": ["transcribe", str(tmp / "short.flac")],
+                    "`listen --input` 1 min of speech `--fast`": ["listen", "--input", str(tmp / "listen.flac"), "--fast"],
+                    "`evaluate` 20 LJ Speech utterances": ["evaluate", "--manifest", str(manifest)]}
+        results["commands"] = []
+        for name, command in commands.items():
+            row = {"what": name}
+            for runtime in args.runtimes:
+                seconds, peak_mb, code = run_measured([*CLI, *command, "--runtime", runtime, "--threads", str(args.threads)])
+                if code != 0:
+                    sys.exit(f"{name} --runtime {runtime} failed (exit {code})")
+                row[runtime] = {"peak_rss_mb": peak_mb, "seconds": seconds}
+            results["commands"].append(row)
+
         for minutes in args.minutes:
             path = tmp / f"{minutes:g}min.flac"
             write_speech(path, minutes)
@@ -113,6 +132,12 @@ def main() -> None:
     print("| what | seconds |\n|---|---:|")
     for row in results["startup"]:
         print(f"| {row['what']} | {row['seconds']:.2f} |")
+    print(f"\nPeak RSS of each subcommand that loads the model (whole process, {args.threads} threads):\n")
+    print("| command | " + " | ".join(f"{r} peak RSS | {r} wall" for r in args.runtimes) + " |\n|---|"
+          + "---:|" * (2 * len(args.runtimes)))
+    for row in results["commands"]:
+        cells = " | ".join(f"{row[r]['peak_rss_mb']:.0f} MB | {row[r]['seconds']:.1f} s" for r in args.runtimes)
+        print(f"| {row['what']} | {cells} |")
     imports = ", ".join(f"`import {m}` {mb:.0f} MB" for m, mb in results["import_rss_mb"].items())
     print(f"\n`speech2text transcribe FILE --format srt` (LM beam search), {args.threads} threads, whole process;"
           f" peak RSS of a bare `python -c`: {imports}:\n")
