@@ -23,7 +23,7 @@ run: install
 	@for f in assets/*.wav assets/*.flac; do printf '%s\t' "$$f"; $(BIN)/speech2text transcribe "$$f"; done
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
