@@ -10,32 +10,23 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-import tomllib
-from pathlib import Path
 
 import torch
-from memory import CELLS, new_model
-from recall import RecallTask, Recaller, accuracy, decay_per_frame, gradient_by_distance, train_recall
+from memory import new_model
+from recall import Recaller, RecallTask, accuracy, decay_per_frame, gradient_by_distance, train_recall
+from settings import CELLS, stage_command_line
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", type=Path)
-    parser.add_argument("--memory", type=Path, required=True, help="stage 2's folder of trained models")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    settings = tomllib.loads(args.config.read_text())
+    settings, args = stage_command_line(__doc__, {"memory": "stage 2's folder of trained models",
+                                                  "out": "the JSON file to write"})
     memory, config, seed = settings["memory"], settings["gradients"], settings["seed"]
     torch.set_num_threads(settings["threads"])
-    if config["trained_lag"] not in memory["lags"]:
-        raise SystemExit(f"gradients.trained_lag {config['trained_lag']} is not one of memory.lags {memory['lags']}")
     started = time.perf_counter()
     # Sequences longer than the trained lag: how far back the signal reaches, beyond what was trained.
     long_task = RecallTask(memory["tokens"], config["frames"] - 1)
-    trained_task = RecallTask(memory["tokens"], config["trained_lag"])
     clip_task = RecallTask(memory["tokens"], config["clip_lag"])
     results = {}
     for cell in CELLS:

@@ -9,16 +9,12 @@ weights, which stage 3 measures); a (cell, lag) already written is skipped, so t
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-import tomllib
-from pathlib import Path
 
 import torch
-from recall import RecallTask, Recaller, accuracy, train_recall
-
-CELLS = ("rnn", "gru", "lstm")
+from recall import Recaller, RecallTask, accuracy, train_recall
+from settings import CELLS, stage_command_line
 
 
 def new_model(cell: str, task: RecallTask, config: dict, seed: int) -> Recaller:
@@ -28,11 +24,7 @@ def new_model(cell: str, task: RecallTask, config: dict, seed: int) -> Recaller:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    settings = tomllib.loads(args.config.read_text())
+    settings, args = stage_command_line(__doc__, {"out": "the folder of {cell}_lag{lag}.json and .pt"})
     config, seed = settings["memory"], settings["seed"]
     torch.set_num_threads(settings["threads"])
     args.out.mkdir(parents=True, exist_ok=True)

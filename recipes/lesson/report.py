@@ -3,24 +3,41 @@
     python recipes/lesson/report.py CONFIG --work WORK
 
 Writes WORK/results.json ({"cells": {cell: {"dev_cer", "memory": {lag: accuracy}, ...}}}),
-WORK/figures/{memory,gradient_distance,clipping,speech}.png and WORK/results.md.
+WORK/figures/{memory,memory_training,gradient_distance,clipping,speech}.png and WORK/results.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import tomllib
 from pathlib import Path
 
 import matplotlib
+from settings import CELLS, stage_command_line
 
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-CELLS = ("rnn", "gru", "lstm")
 COLORS = {"rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue"}
 DPI = 80  # the figures are committed: small files
+LEARNED_LOSS = 0.1  # a recall run has learned its lag once its loss, averaged over LOSS_WINDOW steps, is below this
+LOSS_WINDOW = 50
+
+
+def moving_average(values: list[float], window: int) -> list[float]:
+    """The mean of each `window` consecutive values: element i covers values[i : i + window]."""
+    sums = [0.0]
+    for value in values:
+        sums.append(sums[-1] + value)
+    return [(sums[i + window] - sums[i]) / window for i in range(len(values) - window + 1)]
+
+
+def steps_to_learn(losses: list[float]) -> int | None:
+    """The number of training steps after which the mean loss of the last LOSS_WINDOW steps first fell below
+    LEARNED_LOSS; None if it never did."""
+    for start, mean in enumerate(moving_average(losses, LOSS_WINDOW)):
+        if mean < LEARNED_LOSS:
+            return start + LOSS_WINDOW
+    return None
 
 
 def collect(work: Path, lags: list[int]) -> dict:
@@ -38,6 +55,7 @@ def collect(work: Path, lags: list[int]) -> dict:
             "train_loss": [{"step": r["step"], "loss": r["loss"]} for r in train],
             "memory": {str(lag): runs[lag]["accuracy"] for lag in lags},
             "memory_chance": runs[lags[0]]["chance"],
+            "memory_steps_to_learn": {str(lag): steps_to_learn(runs[lag]["loss"]) for lag in lags},
             "gradient_decay_per_frame": measured["decay_per_frame"],
             "gradient_by_distance": {"at_init": measured["at_init"], "trained": measured["trained"]},
             "clipping": {name: {"max_grad_norm": max(run["grad_norm"]), "final_loss": run["loss"][-1],
@@ -58,6 +76,25 @@ def plot_memory(results: dict, lags: list[int], path: Path) -> None:
     axis.set(xlabel="lag (frames between the token and the question)", ylabel="recall accuracy (%)",
              title="Sequential memory: recall a token after a lag", ylim=(0, 105))
     axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)
+
+
+def plot_memory_training(work: Path, lags: list[int], path: Path) -> None:
+    figure, axes = plt.subplots(1, len(CELLS), figsize=(12, 3.6), sharey=True)
+    shades = plt.get_cmap("viridis")
+    for axis, cell in zip(axes, CELLS):
+        for index, lag in enumerate(lags):
+            losses = json.loads((work / "memory" / f"{cell}_lag{lag}.json").read_text())["loss"]
+            smooth = moving_average(losses, LOSS_WINDOW)
+            axis.semilogy(range(LOSS_WINDOW, len(losses) + 1), smooth, color=shades(index / max(1, len(lags) - 1)),
+                          linewidth=1.2, label=f"lag {lag}")
+        axis.axhline(LEARNED_LOSS, color="grey", linestyle=":", linewidth=1)
+        axis.set(xlabel="Adam step", title=cell)
+    axes[0].set_ylabel(f"training loss (mean of {LOSS_WINDOW} steps)")
+    axes[-1].legend(fontsize=8)
+    figure.suptitle("Learning to remember: the plateau before each lag is learned")
     figure.tight_layout()
     figure.savefig(path, dpi=DPI)
     plt.close(figure)
@@ -124,6 +161,10 @@ def table(results: dict, lags: list[int]) -> str:
     for lag in lags:
         lines.append(f"| recall accuracy, lag {lag} | " + " | ".join(f"{100 * cells[c]['memory'][str(lag)]:.1f}%"
                                                                       for c in CELLS) + " |")
+    for lag in lags:
+        steps = [cells[c]["memory_steps_to_learn"][str(lag)] for c in CELLS]
+        lines.append(f"| Adam steps to learn lag {lag} (loss < {LEARNED_LOSS:g}) | "
+                     + " | ".join("never" if s is None else str(s) for s in steps) + " |")
     for when, label in (("at_init", "at init"), ("trained", "after training")):
         lines.append(f"| gradient per frame back, {label} | " + " | ".join(
             f"x{cells[c]['gradient_decay_per_frame'][when]:.3f}" for c in CELLS) + " |")
@@ -138,15 +179,13 @@ def table(results: dict, lags: list[int]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", type=Path)
-    parser.add_argument("--work", type=Path, required=True)
-    args = parser.parse_args()
-    lags = tomllib.loads(args.config.read_text())["memory"]["lags"]
+    settings, args = stage_command_line(__doc__, {"work": "run.sh's WORK folder (stages 2-4 done)"})
+    lags = settings["memory"]["lags"]
     results = collect(args.work, lags)
     figures = args.work / "figures"
     figures.mkdir(exist_ok=True)
     plot_memory(results, lags, figures / "memory.png")
+    plot_memory_training(args.work, lags, figures / "memory_training.png")
     plot_gradient_distance(args.work, results, figures / "gradient_distance.png")
     plot_clipping(args.work, results, figures / "clipping.png")
     plot_speech(results, figures / "speech.png")

@@ -10,22 +10,14 @@ from its last.pt when run again.
 
 from __future__ import annotations
 
-import argparse
-import tomllib
-from pathlib import Path
+from settings import CELLS, stage_command_line
 
 from speech2text.train import TrainConfig, train
 
-CELLS = ("rnn", "gru", "lstm")
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", type=Path)
-    parser.add_argument("--data", type=Path, required=True, help="the folder of `speech2text prepare fsdd`")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    settings = tomllib.loads(args.config.read_text())
+    settings, args = stage_command_line(__doc__, {"data": "the folder of `speech2text prepare fsdd`",
+                                                  "out": "the folder of one training run per cell type"})
     common = settings["speech"]
     for cell in CELLS:
         print(f"== {cell}", flush=True)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # usage: recipes/default_model/experiments/evaluate.sh MODEL OUTDIR — greedy and LM (1.2/-1, 1.6/-1) on the three held-out sets
-M=$1; O=$2; mkdir -p $O; S=/work/main/.venv/bin/speech2text; W=work/default_model
+# Run from the repository root after recipes/default_model/run.sh stages 1-7 (the test sets and lm.arpa).
+M=$1; O=$2; mkdir -p $O; S="${PYTHON:-.venv/bin/python} -m speech2text"; W=work/default_model
 for set in neural_heldout_test ljspeech_test fsdd_unseen_speakers; do
   $S evaluate --model $M --runtime torch --manifest $W/$set.jsonl --decoder greedy > $O/${set}_greedy.txt 2>/dev/null
   for lw in 1.2 1.6; do
