@@ -225,7 +225,7 @@ what (day | date) is it [today]
 what is the weather [like] [in $city] [$date]
 will it (rain | snow | be sunny) [in $city] $date
 how (hot | cold) is it [in $city]
-[$please] set (a | an) (timer | alarm) for $n_minutes $unit
+[$please] set (a timer | an alarm) for $n_minutes $unit
 [$please] set an alarm for $time [$date]
 [$please] wake me up at $time [$date]
 remind me to (call $name | buy $food | water the plants | take out the trash | check the oven) [at $time] [$date]

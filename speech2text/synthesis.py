@@ -437,7 +437,9 @@ def _finish(job: dict, raw: Path, tmp: Path) -> dict:
     out = Path(job["audio"])
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial.flac")
-    soundfile.write(partial, audio, SAMPLE_RATE, subtype="PCM_16")
+    with soundfile.SoundFile(partial, "w", SAMPLE_RATE, 1, subtype="PCM_16") as f:
+        f.comment = job["text"]  # what it says, so that a later run with other text never keeps it (_is_done)
+        f.write(audio)
     partial.rename(out)  # atomic: a killed run never leaves a half-written file behind
     return _row(job)
 
@@ -464,10 +466,23 @@ def _neural_speak(job: dict) -> tuple[np.ndarray, int]:
     return np.clip(audio, -1.0, 1.0), rate
 
 
+def _is_done(job: dict) -> bool:
+    """A file from an earlier run counts only if it says the job's text: a grammar or text corpus that
+    changed since gives some file names other sentences, and their old audio would be mislabelled.
+    Files written before texts were recorded in them (no comment) are kept as they are."""
+    path = Path(job["audio"])
+    if not path.exists():
+        return False
+    with soundfile.SoundFile(path) as f:
+        said = f.comment
+    return not said or said == job["text"]
+
+
 def synthesize_unit(jobs: list[dict]) -> list[dict]:
     """Speak a unit of work: one espeak-ng/flite job, or a batch of festival jobs."""
-    todo = [job for job in jobs if not Path(job["audio"]).exists()]
-    rows = [_row(job) for job in jobs if Path(job["audio"]).exists()]
+    done = [_is_done(job) for job in jobs]
+    todo = [job for job, ok in zip(jobs, done) if not ok]
+    rows = [_row(job) for job, ok in zip(jobs, done) if ok]
     if not todo:
         return rows
     with tempfile.TemporaryDirectory() as tmp:

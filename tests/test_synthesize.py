@@ -236,6 +236,16 @@ def test_synthesize_command_makes_a_resumable_multi_voice_corpus(tmp_path):
     again = run(*args)
     assert again.returncode == 0, again.stderr
     assert stamps == {row["audio"]: Path(row["audio"]).stat().st_mtime_ns for row in train}  # nothing re-made
+    assert all(soundfile.SoundFile(row["audio"]).comment == row["text"] for row in train + held)
+
+    # The grammar changed under the same names: a file that now should say other words is made again.
+    grammar.write_text(grammar.read_text().replace("garage", "hallway"))
+    changed = run(*args)
+    assert changed.returncode == 0, changed.stderr
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    assert all(soundfile.SoundFile(row["audio"]).comment == row["text"] for row in rows)
+    remade = {row["audio"] for row in rows if Path(row["audio"]).stat().st_mtime_ns != stamps.get(row["audio"])}
+    assert remade and all("hallway" in row["text"] for row in rows if row["audio"] in remade)
 
 
 def test_synthesize_user_errors_are_one_line(tmp_path):
