@@ -73,7 +73,10 @@ HELD_OUT="--exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl --exc
   --exclude $W/neural/heldout.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
-  $S2T lm build ../shared/data/text/*.txt $W/queries.txt -o $W/lm.arpa --prune $HELD_OUT
+  # The queries count twice: --prune drops trigrams seen once, and each query is one sentence of its
+  # kind ("what is your name" lost its trigrams that way); they are the product's domain.
+  cat $W/queries.txt $W/queries.txt > $W/queries_twice.txt
+  $S2T lm build ../shared/data/text/*.txt $W/queries_twice.txt -o $W/lm.arpa --prune $HELD_OUT
   $S2T lm tune --model $W/run/best.pt --lm $W/lm.arpa --manifest $W/dev.jsonl | tee $W/lm_tune.txt
 }
 run_stage 7 language-model build_lm
