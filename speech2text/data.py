@@ -8,7 +8,6 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .audio import AudioError, load_audio
-from .manifest import ManifestError, SkippedRows, read_manifest, write_manifest  # noqa: F401 (their home before)
 from .text import Vocabulary
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import FSDD, ROOT
 
 from speech2text.corpora import fsdd
-from speech2text.data import write_manifest
+from speech2text.manifest import write_manifest
 
 LESSON = ROOT / "recipes" / "lesson"
 CELLS = ("rnn", "gru", "lstm")
