@@ -23,8 +23,9 @@ part is a fixed amount of work with a time limit (MAX_LEVEL_S a level, --soak-s 
 - Soak: --soak-streams (8) streams held open together for --soak-s, each looping the files over its
   one socket at --pace, each file followed by 1 s of silence so that the VAD ends every file's utterance
   by itself. Latency is from the end of a file's speech to its final (so it holds the VAD's 600 ms of
-  silence). The server's RSS is read at the start (1 s in, every socket open), the middle and the end
-  (before the sockets close).
+  silence). Each socket's finals must be those of the same audio streamed alone, unpaced, after the soak
+  (run_soak says why not those of each file alone). The server's RSS is read at the start (1 s in, every
+  socket open), the middle and the end (before the sockets close).
 
 Server peak RSS is the largest VmRSS of the server process sampled every 20 ms (VmHWM, the peak since start,
 is printed too). The CLI runs after the server has stopped, so the two never share the CPUs.
@@ -315,7 +316,9 @@ class Soak:
     audio_s: float = 0.0
     files_sent: int = 0
     finals: int = 0
-    texts_differing: int = 0
+    texts_differing: int = 0  # from the same socket's audio streamed alone
+    texts_differing_from_file: int = 0  # from the file streamed alone (informative: see run_soak)
+    differing_examples: list[dict] = field(default_factory=list)  # the first few of texts_differing
     errors: int = 0
     latencies_s: list[float] = field(default_factory=list)
     send_lag_max_s: float = 0.0
@@ -323,47 +326,66 @@ class Soak:
     peak_rss_mb: float = 0.0
 
 
-async def soak(server: Server, streams: int, soak_s: float, pace: float, pcm: dict[str, bytes],
-               expected: dict[str, str], durations: dict[str, float]) -> Soak:
-    """`streams` sockets at once, each looping the files (with SOAK_GAP_S of silence after each) until soak_s."""
-    result = Soak(streams, soak_s)
-    gap = bytes(2 * int(SOAK_GAP_S * SAMPLE_RATE))
+async def hold(server: Server, result: Soak, pieces: list[list[bytes]], pace: float) -> list[StreamRun]:
+    """One socket a list of pieces, all at once, each socket cycling its pieces until result.target_s."""
     started = time.monotonic()
-    until = started + soak_s
+    until = started + result.target_s
 
     async def sample_rss() -> None:
         await asyncio.sleep(1.0)  # every socket is open and streaming by now
         result.rss_mb["start"] = server.rss_mb()
-        await asyncio.sleep(max(0.0, started + soak_s / 2 - time.monotonic()))
+        await asyncio.sleep(max(0.0, started + result.target_s / 2 - time.monotonic()))
         result.rss_mb["middle"] = server.rss_mb()
         await asyncio.sleep(max(0.0, until - time.monotonic()))
         result.rss_mb["end"] = server.rss_mb()
 
-    order = [[p.name for p in itertools.islice(rotated(i), len(FILES))] for i in range(streams)]
     sampling = asyncio.create_task(sample_rss())
-    runs = await asyncio.gather(*(stream(server.ws_url, [pcm[n] + gap for n in names], pace, until)
-                                  for names in order))
+    runs = await asyncio.gather(*(stream(server.ws_url, own, pace, until) for own in pieces))
     await sampling
     result.wall_s = time.monotonic() - started
-    for names, run in zip(order, runs):
-        sent = list(itertools.islice(itertools.cycle(names), len(run.audio_ends)))
-        result.files_sent += len(sent)
+    return runs
+
+
+def run_soak(server: Server, streams: int, soak_s: float, pace: float, pcm: dict[str, bytes],
+             expected: dict[str, str], durations: dict[str, float]) -> Soak:
+    """`streams` sockets at once, each looping the files (with SOAK_GAP_S of silence after each) for soak_s.
+
+    Each socket's finals are then checked against the very audio it sent, streamed alone (one socket,
+    unpaced) after the soak: a file's text depends on where the stream's 30 ms VAD frames fall in it and on
+    the silence around it, so a file in the middle of a stream can decode differently from the file alone
+    (texts_differing_from_file) with nothing wrong under load.
+    """
+    result = Soak(streams, soak_s)
+    gap = bytes(2 * int(SOAK_GAP_S * SAMPLE_RATE))
+    order = [[p.name for p in itertools.islice(rotated(i), len(FILES))] for i in range(streams)]
+    with PeakRss(server.process.pid) as rss:
+        runs = asyncio.run(hold(server, result, [[pcm[n] + gap for n in names] for names in order], pace))
+    result.peak_rss_mb = rss.peak_kb / 1024
+    sent = [list(itertools.islice(itertools.cycle(names), len(run.audio_ends))) for names, run in zip(order, runs)]
+    # The sockets with one order sent prefixes of one sequence, and a file's final is out before the next
+    # file starts, so one stream of the longest sequence of each order is the reference of them all.
+    longest: dict[tuple[str, ...], list[str]] = {}
+    for names, files in zip(order, sent):
+        longest[tuple(names)] = max(longest.get(tuple(names), []), files, key=len)
+    reference = {key: [t for t, _ in asyncio.run(stream(server.ws_url, [pcm[n] + gap for n in files], 0)).finals]
+                 for key, files in longest.items()}
+    for names, files, run in zip(order, sent, runs):
+        result.files_sent += len(files)
         result.finals += len(run.finals)
         result.errors += len(run.errors) + (run.close_code != NORMAL_CLOSE)
         result.send_lag_max_s = max(result.send_lag_max_s, run.send_lag_s)
         texts = [text for text, _ in run.finals]
-        result.texts_differing += sum(a != b for a, b in itertools.zip_longest(texts, [expected[n] for n in sent]))
-        result.audio_s += sum(durations[n] + SOAK_GAP_S for n in sent)
-        if len(run.finals) == len(sent):  # one final per file: its wait after the end of the file's speech
+        alone = reference[tuple(names)][:len(files)]
+        for name, got, want in itertools.zip_longest(files, texts, alone):
+            result.texts_differing_from_file += name is None or got != expected[name]
+            if got != want:
+                result.texts_differing += 1
+                if len(result.differing_examples) < 10:
+                    result.differing_examples.append({"file": name, "alone": want, "got": got})
+        result.audio_s += sum(durations[n] + SOAK_GAP_S for n in files)
+        if len(run.finals) == len(files):  # one final per file: its wait after the end of the file's speech
             gap_s = SOAK_GAP_S / pace if pace else 0.0
             result.latencies_s += [max(0.0, at - (ended - gap_s)) for (_, at), ended in zip(run.finals, run.audio_ends)]
-    return result
-
-
-def run_soak(server: Server, *args) -> Soak:
-    with PeakRss(server.process.pid) as rss:
-        result = asyncio.run(soak(server, *args))
-    result.peak_rss_mb = rss.peak_kb / 1024
     return result
 
 
@@ -438,12 +460,14 @@ def print_tables(args, durations, uploads, streams, cli, soak_result, peak_since
     if soak_result:
         s, rss = soak_result, soak_result.rss_mb
         print(f"\nSoak: {s.streams} streams held for {s.target_s:g} s, files looped over each socket at {pace} with "
-              f"{SOAK_GAP_S:g} s of silence after each (latency: end of a file's speech to its final, VAD's 600 ms "
-              "included)\n")
-        print("| streams | wall s | files sent | finals | texts differing | errors | audio s/s (silence included) | final latency p50 ms "
-              "| p95 ms | p99 ms | send lag max ms | RSS start MB | middle MB | end MB | growth MB | peak RSS MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        print(f"| {s.streams} | {s.wall_s:.1f} | {s.files_sent} | {s.finals} | {s.texts_differing} | {s.errors} "
+              f"{SOAK_GAP_S:g} s of silence after each; each socket's finals checked against the same audio streamed "
+              "alone afterwards; latency: end of a file's speech to its final, VAD's 600 ms included)\n")
+        print("| streams | wall s | files sent | finals | finals ≠ same audio alone | ≠ file alone | errors "
+              "| audio s/s (silence included) | final latency p50 ms | p95 ms | p99 ms | send lag max ms "
+              "| RSS start MB | middle MB | end MB | growth MB | peak RSS MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print(f"| {s.streams} | {s.wall_s:.1f} | {s.files_sent} | {s.finals} | {s.texts_differing} "
+              f"| {s.texts_differing_from_file} | {s.errors} "
               f"| {s.audio_s / s.wall_s:.2f} | {latency_cells(s.latencies_s)} | {1000 * s.send_lag_max_s:.0f} "
               f"| {rss['start']:.0f} | {rss['middle']:.0f} | {rss['end']:.0f} | {rss['end'] - rss['start']:+.1f} "
               f"| {s.peak_rss_mb:.0f} |")
