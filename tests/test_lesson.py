@@ -98,6 +98,8 @@ def test_gradient_clipping_bounds_the_step_and_unclipped_gradients_explode(lesso
     # The same init and batches: without clipping the plain RNN's gradient is larger than the clip norm.
     assert rnn["clipping"]["unclipped"]["grad_norm"][0] == rnn["clipping"]["clipped"]["grad_norm"][0]
     assert max(rnn["clipping"]["unclipped"]["grad_norm"]) > gradients["clip_norm"]
+    # That init is the exploding regime: the gradient grows with distance there, where PyTorch's init shrinks it.
+    assert rnn["decay_per_frame"]["at_recurrent_gain"] > 1 > rnn["decay_per_frame"]["at_init"]
 
 
 def test_stages_resume_without_redoing_work(lesson_run):

@@ -5,7 +5,8 @@
 1. By distance: |d loss(last frame) / d input(frame t)| against the distance from the last frame,
    for each cell type at initialization and after training (stage 2's model at `trained_lag`).
 2. Per step: the gradient norm while training with plain SGD, with and without clipping, from an init
-   whose recurrent weights are `recurrent_gain` times larger (the regime where gradients explode).
+   whose recurrent weights are `recurrent_gain` times larger (the regime where gradients explode);
+   the gradient by distance at that init says whether it grows with distance there.
 """
 
 from __future__ import annotations
@@ -41,18 +42,22 @@ def main() -> None:
                              memory["remember_bias"], config["recurrent_gain"])
             # Plain SGD, not Adam: Adam divides each step by a running gradient scale, which hides an
             # exploding gradient; with SGD the step is the gradient, as in Pascanu et al. (2013).
+            if name == "unclipped":  # the same init for both: is it a regime where the gradient grows with distance?
+                at_gain = gradient_by_distance(model, clip_task, config["sequences"], seed)
             optimizer = torch.optim.SGD(model.parameters(), lr=config["clip_lr"])
             history = train_recall(model, clip_task, config["clip_steps"], memory["batch_size"], optimizer, clip_norm,
                                    seed=seed + clip_task.lag, desc=f"{cell} {name}")
             clipping[name] = history | {"accuracy": accuracy(model, clip_task, memory["test_sequences"], seed - 1)}
         results[cell] = {
             "at_init": at_init, "trained": trained,
-            "decay_per_frame": {"at_init": decay_per_frame(at_init), "trained": decay_per_frame(trained)},
+            "decay_per_frame": {"at_init": decay_per_frame(at_init), "trained": decay_per_frame(trained),
+                                "at_recurrent_gain": decay_per_frame(at_gain)},
             "clipping": clipping,
         }
         print(f"{cell:4s}: gradient x{results[cell]['decay_per_frame']['at_init']:.3f} per frame back at init, "
               f"x{results[cell]['decay_per_frame']['trained']:.3f} after training; SGD from gain "
-              f"{config['recurrent_gain']}: max gradient norm {max(clipping['unclipped']['grad_norm']):.3g} unclipped, "
+              f"{config['recurrent_gain']} (gradient x{results[cell]['decay_per_frame']['at_recurrent_gain']:.3f} per frame back): "
+              f"max gradient norm {max(clipping['unclipped']['grad_norm']):.3g} unclipped, "
               f"recall {clipping['unclipped']['accuracy']:.2f} unclipped vs {clipping['clipped']['accuracy']:.2f} clipped",
               flush=True)
     args.out.write_text(json.dumps({"frames": config["frames"], "trained_lag": config["trained_lag"],

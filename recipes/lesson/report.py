@@ -165,7 +165,8 @@ def table(results: dict, lags: list[int]) -> str:
         steps = [cells[c]["memory_steps_to_learn"][str(lag)] for c in CELLS]
         lines.append(f"| Adam steps to learn lag {lag} (loss < {LEARNED_LOSS:g}) | "
                      + " | ".join("never" if s is None else str(s) for s in steps) + " |")
-    for when, label in (("at_init", "at init"), ("trained", "after training")):
+    for when, label in (("at_init", "at init"), ("trained", "after training"),
+                        ("at_recurrent_gain", f"at init x{results['gradients']['recurrent_gain']:g} (SGD runs)")):
         lines.append(f"| gradient per frame back, {label} | " + " | ".join(
             f"x{cells[c]['gradient_decay_per_frame'][when]:.3f}" for c in CELLS) + " |")
     for name in ("unclipped", "clipped"):

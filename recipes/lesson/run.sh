@@ -3,8 +3,8 @@
 #   recipes/lesson/run.sh [--stage N] [--stop-stage N]
 # Stages are numbered and resumable: each writes a marker when done; stage 2 keeps every finished
 # (cell, lag) and stage 4's trainer resumes from its last checkpoint.
-# Environment: QUICK=1 (quick.toml, under 10 minutes on a 2-core CPU; otherwise full.toml, about an
-# hour), CONFIG (overrides both), WORK (work/lesson), PYTHON (.venv/bin/python),
+# Environment: QUICK=1 (quick.toml, about 4 minutes on a 2-core CPU; otherwise full.toml, about 21
+# minutes), CONFIG (overrides both), WORK (work/lesson), PYTHON (.venv/bin/python),
 # FSDD (../shared/data/fsdd). Measured times and results: recipes/lesson/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
