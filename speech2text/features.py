@@ -79,11 +79,23 @@ def mask_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x * valid.view(*valid.shape, *([1] * (x.dim() - 2))).to(x.dtype)
 
 
-class FeatureNormalizer(nn.Module):
-    """Per-bin mean/std normalization; the statistics are buffers, so they travel in checkpoints."""
+NORMALIZATIONS = ("global", "utterance")
 
-    def __init__(self, n_mels: int):
+
+class FeatureNormalizer(nn.Module):
+    """Per-bin mean/std normalization; the statistics are buffers, so they travel in checkpoints.
+
+    "global" subtracts the training set's mean of each bin; "utterance" subtracts each utterance's own
+    mean over its valid frames (cepstral mean normalization: a microphone's frequency response and the
+    recording level are a constant offset per bin of a log-mel spectrogram, and this removes them).
+    Both divide by the training set's deviation.
+    """
+
+    def __init__(self, n_mels: int, mode: str = "global"):
         super().__init__()
+        if mode not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, not {mode!r}")
+        self.mode = mode
         self.register_buffer("mean", torch.zeros(n_mels))
         self.register_buffer("std", torch.ones(n_mels))
 
@@ -94,5 +106,9 @@ class FeatureNormalizer(nn.Module):
         self.mean.copy_(valid.mean(0))
         self.std.copy_(valid.std(0).clamp_min(1e-3))
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return (features - self.mean) / self.std
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.mode == "global":
+            return (features - self.mean) / self.std
+        valid = mask_padding(features, lengths)
+        mean = valid.sum(1, keepdim=True) / lengths.clamp_min(1).to(features.dtype)[:, None, None]
+        return (features - mean) / self.std

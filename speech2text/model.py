@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .features import FeatureNormalizer, mask_padding
+from .features import NORMALIZATIONS, FeatureNormalizer, mask_padding
 
 RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -25,10 +25,13 @@ class ModelConfig:
     hidden_size: int = 256  # the bundled en-small: 2 conv + 3 x 256 BiLSTM, 4.52 M parameters
     num_layers: int = 3
     dropout: float = 0.15
+    normalization: str = "global"  # or "utterance": features.FeatureNormalizer
 
     def __post_init__(self):
         if self.rnn_type not in RNN_TYPES:
             raise ValueError(f"rnn_type must be one of {sorted(RNN_TYPES)}, not {self.rnn_type!r}")
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, not {self.normalization!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,7 +106,7 @@ class AcousticModel(nn.Module):
     def __init__(self, config: ModelConfig = ModelConfig()):
         super().__init__()
         self.config = config
-        self.normalizer = FeatureNormalizer(config.n_mels)
+        self.normalizer = FeatureNormalizer(config.n_mels, config.normalization)
         self.subsampling = ConvSubsampling(config.n_mels, config.conv_channels, config.subsampling)
         sizes = [config.conv_channels] + [2 * config.hidden_size] * (config.num_layers - 1)
         self.layers = nn.ModuleList(BidirectionalLayer(config.rnn_type, size, config.hidden_size) for size in sizes)
@@ -119,7 +122,7 @@ class AcousticModel(nn.Module):
         return self.config.subsampling
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
-        x = mask_padding(self.normalizer(features), lengths)
+        x = mask_padding(self.normalizer(features, lengths), lengths)
         x, lengths = self.subsampling(x, lengths)
         for norm, layer in zip(self.norms, self.layers):
             x = layer(self.dropout(norm(x)), lengths)

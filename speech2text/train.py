@@ -39,7 +39,7 @@ from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collate, ctc_frames_needed
 from .errors import Speech2TextError
 from .evaluate import evaluate
-from .features import FeatureConfig, LogMel
+from .features import NORMALIZATIONS, FeatureConfig, LogMel
 from .files import write_text_atomically
 from .manifest import ManifestError, SkippedRows, read_manifest
 from .model import AcousticModel, ModelConfig, subsampled_frames
@@ -76,6 +76,9 @@ class TrainConfig:
     log_every_steps: int = 20
     normalizer_utterances: int = 300
     init_from: str | None = None  # fine-tune: start from this checkpoint (or bundled model name)
+    # The features' normalization (features.NORMALIZATIONS) when set: fine-tuning otherwise keeps the
+    # starting model's whole config, this one setting included.
+    normalization: str | None = None
     patience: int | None = None  # stop after this many dev evaluations without a better (WER, CER)
     device: str = "auto"  # auto: CUDA when there is one
     amp: bool = True  # bfloat16 autocast on CUDA; CPU always trains in float32
@@ -99,6 +102,8 @@ class TrainConfig:
                 raise ConfigError(f"source_weights must be finite, >= 0 and not all 0, not {self.source_weights}")
         if self.epoch_hours is not None and not (math.isfinite(self.epoch_hours) and self.epoch_hours > 0):
             raise ConfigError(f"epoch_hours must be a positive number, not {self.epoch_hours}")
+        if self.normalization is not None and self.normalization not in NORMALIZATIONS:
+            raise ConfigError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, not {self.normalization!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -373,8 +378,11 @@ def train(config: TrainConfig) -> Path:
 def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
     torch.set_num_threads(config.threads)
     initial = load_checkpoint(resolve_model(config.init_from)) if config.init_from else None
-    if initial:  # fine-tuning keeps the starting model's architecture: config.json and checkpoints record it
-        config = replace(config, model=initial.model.config)
+    # Fine-tuning keeps the starting model's architecture: config.json and checkpoints record it.
+    model_config = initial.model.config if initial else config.model
+    if config.normalization:
+        model_config = replace(model_config, normalization=config.normalization)
+    config = replace(config, model=model_config)
     out = Path(config.out_dir)
     if run.is_main:
         out.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,15 @@
 import numpy as np
 import onnxruntime
+import pytest
 import torch
 
 from speech2text.export import export, quantize_int8
 from speech2text.model import AcousticModel, ModelConfig
 
 
-def tiny_model():
+def tiny_model(normalization="global"):
     torch.manual_seed(0)
-    return AcousticModel(ModelConfig(hidden_size=32, num_layers=2, conv_channels=32)).eval()
+    return AcousticModel(ModelConfig(hidden_size=32, num_layers=2, conv_channels=32, normalization=normalization)).eval()
 
 
 def inputs():
@@ -16,8 +17,9 @@ def inputs():
     return torch.randn(3, 157, 80), torch.tensor([157, 90, 41])
 
 
-def test_onnx_matches_pytorch_for_new_shapes(tmp_path):
-    model = tiny_model()
+@pytest.mark.parametrize("normalization", ["global", "utterance"])
+def test_onnx_matches_pytorch_for_new_shapes(tmp_path, normalization):
+    model = tiny_model(normalization)
     export(model, tmp_path / "m.onnx", "onnx")
     features, lengths = inputs()
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])

@@ -1,4 +1,5 @@
 import librosa
+import pytest
 import numpy as np
 import torch
 
@@ -39,4 +40,21 @@ def test_normalizer_statistics():
     features = torch.tensor([[[1.0, 2, 3], [3, 4, 5], [99, 99, 99]]])
     normalizer.fit(features, torch.tensor([2]))
     assert normalizer.mean.tolist() == [2, 3, 4]
-    torch.testing.assert_close(normalizer(features[:, :2]), torch.tensor([[[-0.7071] * 3, [0.7071] * 3]]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(normalizer(features[:, :2], torch.tensor([2])),
+                               torch.tensor([[[-0.7071] * 3, [0.7071] * 3]]), atol=1e-4, rtol=0)
+
+
+def test_utterance_normalization_removes_each_utterances_own_offset_and_ignores_padding():
+    normalizer = FeatureNormalizer(3, "utterance")
+    normalizer.std.fill_(2.0)
+    features = torch.tensor([[[1.0, 2, 3], [3, 4, 5], [99, 99, 99]]])
+    # The padding frame (99) counts for nothing: the mean is that of the two valid frames.
+    torch.testing.assert_close(normalizer(features, torch.tensor([2]))[:, :2], torch.tensor([[[-0.5] * 3, [0.5] * 3]]))
+    # A per-bin offset, a microphone's colour or a gain in dB, leaves the normalized features as they were.
+    shifted = features + torch.tensor([10.0, -4.0, 0.5])
+    torch.testing.assert_close(normalizer(shifted, torch.tensor([2]))[:, :2], normalizer(features, torch.tensor([2]))[:, :2])
+
+
+def test_an_unknown_normalization_is_refused():
+    with pytest.raises(ValueError, match="utterance"):
+        FeatureNormalizer(3, "speaker")

@@ -32,10 +32,12 @@ def test_bidirectional_layer_equals_packed_bidirectional_rnn(rnn_type):
         torch.testing.assert_close(out[i, :n], expected[i, :n], atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("rnn_type", ["lstm", "gru", "rnn"])
-def test_batched_equals_one_by_one(rnn_type):
+@pytest.mark.parametrize("rnn_type, normalization", [("lstm", "global"), ("gru", "global"), ("rnn", "global"),
+                                                      ("lstm", "utterance")])
+def test_batched_equals_one_by_one(rnn_type, normalization):
     torch.manual_seed(0)
-    model = AcousticModel(ModelConfig(rnn_type=rnn_type, hidden_size=16, num_layers=2, conv_channels=24)).eval()
+    config = ModelConfig(rnn_type=rnn_type, hidden_size=16, num_layers=2, conv_channels=24, normalization=normalization)
+    model = AcousticModel(config).eval()
     lengths = torch.tensor([50, 31, 17])
     features = torch.randn(3, 50, 80)
     with torch.no_grad():

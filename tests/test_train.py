@@ -93,6 +93,14 @@ def test_init_from_starts_fine_tuning_at_the_given_weights(fsdd_manifest, tmp_pa
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0, msg=name)
 
 
+def test_fine_tuning_may_change_the_feature_normalization_and_nothing_else(fsdd_manifest, tmp_path):
+    base = train(tiny_config(fsdd_manifest, tmp_path / "base", max_steps=1))
+    tuned = train(tiny_config(fsdd_manifest, tmp_path / "tuned", max_steps=1, init_from=str(base),
+                              normalization="utterance"))
+    assert load_checkpoint(tuned).model.config == dataclasses.replace(TINY, normalization="utterance")
+    assert load_checkpoint(tuned).model.normalizer.mode == "utterance"
+
+
 def test_early_stopping_after_patience_dev_evaluations_without_improvement(fsdd_manifest, tmp_path):
     out = tmp_path / "run"
     # lr 1e-12: the dev WER/CER can never improve on the first evaluation's.
