@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from speech2text.files import write_text_atomically
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 BUNDLED = ROOT / "speech2text" / "pretrained" / "en-small.pt"
@@ -107,6 +109,37 @@ def test_output_names_never_collide(tmp_path):
     assert written == ["ca/x.flac.txt", "ca/x.wav.txt", "cb/x.wav.txt"]
     for target, asset in sources.items():
         assert (out / f"{target}.txt").read_text().strip() == transcript_of(ASSETS / asset)
+
+
+def test_a_transcript_already_there_is_kept_unless_overwrite(tmp_path):
+    """Two runs (or two processes) sharing --output-dir with inputs of one name: the second is refused before
+    any work and the first transcript stays; --overwrite replaces it."""
+    for folder, asset in [("ca", "set_a_timer.wav"), ("cb", "what_is_your_name.wav")]:
+        (tmp_path / folder).mkdir()
+        shutil.copy(ASSETS / asset, tmp_path / folder / "x.wav")
+    out = tmp_path / "D"
+    assert run("transcribe", "--output-dir", out, tmp_path / "ca/x.wav").returncode == 0
+    first = (out / "x.txt").read_text()
+    assert first.strip() == transcript_of(ASSETS / "set_a_timer.wav")
+    result = run("transcribe", "--output-dir", out, tmp_path / "cb/x.wav")
+    assert result.returncode == 1 and result.stdout == ""
+    assert one_error_line(result) == (f"speech2text: error: {out / 'x.txt'}: exists; give --overwrite to replace it, "
+                                      "or another --output-dir")
+    assert (out / "x.txt").read_text() == first
+    assert run("transcribe", "--output-dir", out, tmp_path / "cb/x.wav", "--overwrite").returncode == 0
+    assert (out / "x.txt").read_text().strip() == transcript_of(ASSETS / "what_is_your_name.wav")
+
+
+def test_an_exclusive_write_loses_to_a_file_written_meanwhile(tmp_path):
+    """What a process gets when another one wrote the name between its check and its write: the error, and the
+    other's file whole; no temporary left behind."""
+    target = tmp_path / "x.txt"
+    write_text_atomically(target, "first\n", replace=False)
+    with pytest.raises(FileExistsError):
+        write_text_atomically(target, "second\n", replace=False)
+    assert target.read_text() == "first\n" and sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"]
+    write_text_atomically(target, "second\n")
+    assert target.read_text() == "second\n"
 
 
 def test_unwritable_outputs_fail_before_any_work_naming_the_output(tmp_path):

@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ..errors import OutputError
 from ..files import write_text_atomically
 from .common import (
     DEFAULT_THREADS,
@@ -80,6 +81,8 @@ def cmd_transcribe(args) -> int:
     if args.output_dir:
         check_writable(args.output_dir, folder=True)
         args.outputs = output_paths(args.files, args.output_dir, args.format)
+        if not args.overwrite:
+            refuse_replacing_outputs(list(args.outputs.values()))
     if args.plot:
         check_writable(args.plot)
         refuse_overwriting_input(args.plot, [Path(f) for f in args.files if f != "-"])
@@ -116,7 +119,11 @@ def _write_results(args, results, render, plot_transcriber) -> int:
                 out = args.outputs[path]
                 try:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                    write_text_atomically(out, render(name, result, args.format))
+                    write_text_atomically(out, render(name, result, args.format), replace=args.overwrite)
+                except FileExistsError:  # another process wrote that name after the check before the work
+                    error(f"{out}: written meanwhile by another process; kept it (--overwrite replaces it)")
+                    failed += 1
+                    continue
                 except OSError as e:  # named by the output it could not write, not by the input
                     error(f"{out}: {e.strerror or e}")
                     failed += 1
@@ -166,6 +173,15 @@ def output_paths(files: list[str], output_dir: Path, fmt: str) -> dict[str, Path
     return outputs
 
 
+def refuse_replacing_outputs(outputs: list[Path]) -> None:
+    """Before any work: OutputError when a transcript to be written exists already. It may be another
+    input's (a run before, or another process, with the same name), so it is replaced only with --overwrite."""
+    existing = [out for out in outputs if out.exists()]
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise OutputError(f"{existing[0]}: exists{more}; give --overwrite to replace it, or another --output-dir")
+
+
 class _FileFailed(Exception):
     """One input file could not be transcribed; the message says why."""
 
@@ -193,6 +209,8 @@ def add_parsers(sub) -> None:
     add_model_arguments(p)
     p.add_argument("--format", choices=["txt", "json", "jsonl", "srt", "vtt"], default="txt")
     p.add_argument("--output-dir", type=Path, help="write one FORMAT file per input here instead of stdout")
+    p.add_argument("--overwrite", action="store_true",
+                   help="with --output-dir: replace transcripts that exist (default: refuse before any work)")
     add_decoding_arguments(p)  # beam and lm put the n-best list in json
     p.add_argument("--plot", type=Path, metavar="PNG",
                    help="draw waveform, log-mel, CTC posteriors and word boundaries of the one input file")
