@@ -31,6 +31,7 @@ score() {
   mkdir -p $W/ablations
   for model in en-small $W/norm_global/best.pt $W/norm_utterance/best.pt $W/without_neural/best.pt; do
     name=$(basename "$(dirname "$model")"); [ "$model" = en-small ] && name=shipped
+    [ "$model" = en-small ] || [ -f "$model" ] || { echo "== $name: not trained yet"; continue; }
     for decoder in greedy lm; do
       $S2T evaluate --model "$model" --runtime torch --decoder $decoder "${manifests[@]}" --worst 0 \
         > $W/ablations/${name}_$decoder.txt 2>/dev/null
