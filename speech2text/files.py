@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +25,20 @@ def atomic_path(path: str | Path, replace: bool = True) -> Iterator[Path]:
         if replace:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)
+            _link_exclusively(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _link_exclusively(tmp: Path, path: Path) -> None:
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links (FAT, some network mounts): check, then rename
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
 
 
 def write_text_atomically(path: str | Path, text: str, replace: bool = True) -> None:

@@ -142,6 +142,19 @@ def test_an_exclusive_write_loses_to_a_file_written_meanwhile(tmp_path):
     assert target.read_text() == "second\n"
 
 
+def test_an_exclusive_write_without_hard_links_still_keeps_the_file_there(tmp_path, monkeypatch):
+    """On a filesystem that refuses hard links (FAT, some network mounts) the write checks, then renames."""
+    def no_links(*_):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.link", no_links)
+    target = tmp_path / "x.txt"
+    write_text_atomically(target, "first\n", replace=False)
+    with pytest.raises(FileExistsError):
+        write_text_atomically(target, "second\n", replace=False)
+    assert target.read_text() == "first\n" and sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"]
+
+
 def test_unwritable_outputs_fail_before_any_work_naming_the_output(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
