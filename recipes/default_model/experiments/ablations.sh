@@ -7,7 +7,8 @@
 #   without_neural  the shipped run (config.toml: the release before, 7 epochs x 6 h) without the
 #                   natural voices (without_neural.toml); its "with" arm is the shipped en-small
 # Every training resumes where it stopped. `score` puts every model through the same test sets with
-# the greedy decoder and the default decoder (the bundled LM at its default weights), one table per model and decoder (work/default_model/ablations/).
+# the greedy decoder and the default decoder (the bundled LM at its default weights): a table per model
+# and decoder, in work/default_model/ablations/.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PYTHON:-.venv/bin/python}
