@@ -62,3 +62,21 @@ def test_the_default_recipe_declares_one_weight_per_source():
     config = TrainConfig.from_dict(read_config_file(Path(__file__).parents[1] / "recipes/default_model/config.toml"))
     assert len(config.source_weights) == len(config.train_manifests) and abs(sum(config.source_weights) - 1) < 1e-9
     assert config.dev_manifest and config.init_from and config.epoch_hours
+
+
+def test_the_default_recipes_experiments_are_valid_configs_on_its_dev_set():
+    """Each ablation config of recipes/default_model/experiments parses, weighs its sources and selects on
+    the recipe's own dev set (real and held-out speech), like config.toml."""
+    from pathlib import Path
+
+    from speech2text.train import read_config_file
+
+    recipe = Path(__file__).parents[1] / "recipes/default_model"
+    default = TrainConfig.from_dict(read_config_file(recipe / "config.toml"))
+    experiments = sorted((recipe / "experiments").glob("*.toml"))
+    assert experiments
+    for path in experiments:
+        config = TrainConfig.from_dict(read_config_file(path))
+        assert len(config.source_weights) == len(config.train_manifests), path.name
+        assert set(config.train_manifests) <= set(default.train_manifests), path.name
+        assert config.dev_manifest == default.dev_manifest and config.out_dir != default.out_dir, path.name
