@@ -1,5 +1,5 @@
 """Training-time augmentation: speed perturbation, gain, additive noise, reverberation, telephone band,
-vocal tract length perturbation and SpecAugment.
+vocal tract length perturbation, microphone colouring and SpecAugment.
 
 All of it is off at evaluation time: the trainer calls these only on training batches.
 """
@@ -14,6 +14,7 @@ import torch
 import torchaudio
 
 from .audio import SAMPLE_RATE
+from .features import mask_padding
 from .mel import hz_to_mel, mel_to_hz, slaney_mel_points
 
 TELEPHONE_RATE = 8_000
@@ -32,6 +33,10 @@ class AugmentConfig:
     # Vocal tract length perturbation: each utterance's spectrum stretched by a factor drawn from this
     # range (1.0, 1.0 is off). Above 1 moves formants up, as from a man's voice towards a woman's.
     vtlp: tuple[float, float] = (1.0, 1.0)
+    # Microphone colouring: each utterance's spectrum tilted, boosted and cut by a smooth random curve
+    # whose largest boost or cut is up to this many dB (0 is off). A microphone, its preamp and the room
+    # colour speech by a fixed curve like this, which global feature statistics do not take out.
+    eq_db: float = 0.0
     freq_masks: int = 2
     freq_mask_bins: int = 15
     time_masks: int = 2
@@ -113,6 +118,27 @@ def vtlp_source_bins(alpha: float, n_mels: int, sample_rate: int = SAMPLE_RATE) 
     return np.interp(hz_to_mel(source_hz), centers_mel, np.arange(n_mels))
 
 
+EQ_ORDERS = 4  # cosines over the mel axis: a tilt, a bump, and two finer wiggles (a resonance, a dip)
+
+
+def random_equalizer(batch: int, n_mels: int, max_db: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(batch, n_mels) random smooth gain curves over the mel bins, in log power units (natural log, as
+    the features are), each scaled so that its largest boost or cut is uniform in 0..max_db dB.
+
+    Each curve is a sum of the first EQ_ORDERS cosines along the mel axis with normal weights falling as
+    1/order, so that tilts and broad bumps are commoner than narrow ones, as in real microphones.
+    Neither torchaudio nor librosa draws random equalizers; this is a few lines of torch.
+    """
+    position = torch.linspace(0, 1, n_mels)
+    orders = torch.arange(1, EQ_ORDERS + 1, dtype=torch.float32)
+    basis = torch.cos(torch.pi * orders[:, None] * position[None, :])  # (orders, n_mels)
+    weights = torch.randn(batch, EQ_ORDERS, generator=generator) / orders
+    curves = weights @ basis
+    peak_db = torch.rand(batch, 1, generator=generator) * max_db
+    curves = curves / curves.abs().amax(1, keepdim=True).clamp_min(1e-6) * peak_db
+    return curves * (torch.log(torch.tensor(10.0)) / 10)  # dB of power -> natural log of power
+
+
 def warp_vocal_tract(features: torch.Tensor, alphas: list[float]) -> torch.Tensor:
     """Each utterance of (batch, frames, n_mels) log-mel features with its spectrum stretched by alphas[i]."""
     n_mels = features.shape[-1]
@@ -125,7 +151,8 @@ def warp_vocal_tract(features: torch.Tensor, alphas: list[float]) -> torch.Tenso
 
 
 class SpecAugment(torch.nn.Module):
-    """Vocal tract length perturbation, then torchaudio's frequency and time masks, on (batch, frames, n_mels)."""
+    """Vocal tract length perturbation, microphone colouring, then torchaudio's frequency and time masks,
+    on (batch, frames, n_mels)."""
 
     def __init__(self, config: AugmentConfig, rng: random.Random | None = None):
         super().__init__()
@@ -134,10 +161,16 @@ class SpecAugment(torch.nn.Module):
         self.config = config
         self.rng = rng or random.Random(0)
 
-    def forward(self, features: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
-        """Masked cells take `fill` (n_mels,), the per-bin training mean, which normalizes to zero."""
+    def forward(self, features: torch.Tensor, fill: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Masked cells take `fill` (n_mels,), the per-bin training mean, which normalizes to zero.
+        Frames at or past `lengths` (batch,) stay as they are (padding)."""
         if tuple(self.config.vtlp) != (1.0, 1.0):
             features = warp_vocal_tract(features, [self.rng.uniform(*self.config.vtlp) for _ in features])
+        if self.config.eq_db:
+            generator = torch.Generator().manual_seed(self.rng.getrandbits(63))
+            curves = random_equalizer(features.shape[0], features.shape[2], self.config.eq_db, generator)
+            colour = curves.to(features.device, features.dtype)[:, None, :].expand_as(features)
+            features = features + (colour if lengths is None else mask_padding(colour, lengths))
         x = (features - fill).transpose(1, 2).unsqueeze(1)  # (batch, 1, n_mels, frames)
         for _ in range(self.config.freq_masks):
             x = self.freq(x)

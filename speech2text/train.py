@@ -511,7 +511,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         with torch.no_grad():
             features, frame_lengths = frontend(samples, sample_lengths)
             if spec_augment:
-                features = spec_augment(features, model.normalizer.mean)
+                features = spec_augment(features, model.normalizer.mean, frame_lengths)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             log_probs, out_lengths = trainable(features, frame_lengths)
         losses = ctc(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths)

@@ -233,3 +233,26 @@ def test_train_user_errors_are_one_line(argv, message, capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(argv) == 1
     assert capsys.readouterr().err == f"speech2text: error: {message}\n"
+
+
+def test_microphone_colouring_is_one_smooth_curve_per_utterance_within_its_limit():
+    import torch
+
+    from speech2text.augment import AugmentConfig, SpecAugment
+
+    features = torch.randn(3, 50, 80)
+    lengths = torch.tensor([50, 30, 10])
+    features[1, 30:] = features[2, 10:] = 0  # padding, as LogMel leaves it
+    config = AugmentConfig(eq_db=12.0, freq_masks=0, time_masks=0)
+    coloured = SpecAugment(config)(features, torch.zeros(80), lengths)
+
+    change = coloured - features
+    for utterance, length in enumerate(lengths.tolist()):
+        curve = change[utterance, 0]
+        assert torch.allclose(change[utterance, :length], curve.expand(length, 80), atol=1e-5)  # fixed per utterance
+        assert not change[utterance, length:].any()  # padding stays zero
+        assert 0 < curve.abs().max() * 10 / torch.log(torch.tensor(10.0)) <= 12.0 + 1e-4  # within 12 dB
+        assert curve.diff().abs().max() < curve.abs().max() / 4  # smooth: no jumps between neighbouring bins
+    assert not torch.allclose(change[0, 0], change[1, 0])  # each utterance its own microphone
+    assert torch.equal(SpecAugment(AugmentConfig(freq_masks=0, time_masks=0))(features, torch.zeros(80), lengths),
+                       features)  # off by default
