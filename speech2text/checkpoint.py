@@ -94,3 +94,35 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"{path}: damaged checkpoint ({type(error).__name__}: {str(error).splitlines()[0][:120]})") from None
     model.eval()
     return Checkpoint(model, feature_config, vocabulary, payload.get("metadata", {}), payload.get("trainer_state"))
+
+
+def average_checkpoints(checkpoints: list[Checkpoint], names: list[str]) -> Checkpoint:
+    """One model whose every weight is the mean of `checkpoints`' (a uniform "model soup": Wortsman et
+    al. 2022, "Model soups: averaging weights of multiple fine-tuned models improves accuracy without
+    increasing inference time").
+
+    Averaging only makes sense for models fine-tuned from one starting point, so they must share the
+    architecture, frontend, alphabet and normalization statistics; anything else raises CheckpointError.
+    The result records its ingredients (`names`, with their steps and lineage) in metadata["averaged_from"].
+    torch.optim.swa_utils averages the states of one model during one training; these are finished runs.
+    """
+    if len(checkpoints) < 2 or len(names) != len(checkpoints):
+        raise CheckpointError("averaging needs two or more checkpoints, each with its name")
+    first, states = checkpoints[0], [c.model.state_dict() for c in checkpoints]
+    for name, checkpoint, state in zip(names[1:], checkpoints[1:], states[1:]):
+        differs = [what for what, same in (
+            ("architecture", checkpoint.model.config == first.model.config),
+            ("frontend", checkpoint.feature_config == first.feature_config),
+            ("alphabet", checkpoint.vocabulary.symbols == first.vocabulary.symbols),
+            ("normalization statistics", all(torch.equal(state[k], states[0][k]) for k in state if k.startswith("normalizer."))),
+        ) if not same]
+        if differs:
+            raise CheckpointError(f"{name}: cannot be averaged with {names[0]}: its {differs[0]} differs")
+    model = AcousticModel(first.model.config)
+    model.load_state_dict({k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v
+                           for k, v in states[0].items()})
+    model.eval()
+    ingredients = [{"path": name, "step": c.metadata.get("step"), "fine_tuned_from": c.metadata.get("fine_tuned_from")}
+                   for name, c in zip(names, checkpoints)]
+    metadata = {**first.metadata, "averaged_from": ingredients}
+    return Checkpoint(model, first.feature_config, first.vocabulary, metadata)

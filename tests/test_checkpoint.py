@@ -3,7 +3,14 @@ import pickle
 import pytest
 import torch
 
-from speech2text.checkpoint import FORMAT_VERSION, Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from speech2text.checkpoint import (
+    FORMAT_VERSION,
+    Checkpoint,
+    CheckpointError,
+    average_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from speech2text.features import FeatureConfig
 from speech2text.model import AcousticModel, ModelConfig
 from speech2text.text import Vocabulary
@@ -90,3 +97,31 @@ def test_newer_format_and_damaged_state(saved, tmp_path):
     torch.save(damaged, tmp_path / "damaged.pt")
     with pytest.raises(CheckpointError, match="damaged checkpoint"):
         load_checkpoint(tmp_path / "damaged.pt")
+
+
+def test_averaging_takes_the_mean_of_every_weight_and_records_the_ingredients():
+    config = ModelConfig(hidden_size=16, num_layers=1, conv_channels=16)
+    models = [AcousticModel(config) for _ in range(3)]
+    for model in models[1:]:  # fine-tuned from one start: the same normalization statistics
+        model.normalizer.load_state_dict(models[0].normalizer.state_dict())
+    runs = [Checkpoint(m, FeatureConfig(), Vocabulary(), {"step": 10 * i}) for i, m in enumerate(models)]
+    soup = average_checkpoints(runs, ["a.pt", "b.pt", "c.pt"])
+    for name, weight in soup.model.state_dict().items():
+        expected = torch.stack([m.state_dict()[name].float() for m in models]).mean(0)
+        assert torch.allclose(weight.float(), expected), name
+    assert [(i["path"], i["step"]) for i in soup.metadata["averaged_from"]] == [("a.pt", 0), ("b.pt", 10), ("c.pt", 20)]
+
+
+@pytest.mark.parametrize("change, differs", [
+    (lambda c: Checkpoint(AcousticModel(ModelConfig(hidden_size=24, num_layers=1, conv_channels=16)), c.feature_config,
+                          c.vocabulary), "architecture"),
+    (lambda c: Checkpoint(c.model, FeatureConfig(n_mels=40), c.vocabulary), "frontend"),
+    (lambda c: Checkpoint(c.model, c.feature_config, Vocabulary(tuple("_ abc"))), "alphabet"),
+    (lambda c: Checkpoint(AcousticModel(c.model.config), c.feature_config, c.vocabulary), "normalization statistics"),
+])
+def test_only_runs_from_one_start_can_be_averaged(change, differs):
+    model = AcousticModel(ModelConfig(hidden_size=16, num_layers=1, conv_channels=16))
+    model.normalizer.mean.fill_(1.0)
+    start = Checkpoint(model, FeatureConfig(), Vocabulary())
+    with pytest.raises(CheckpointError, match=f"b.pt: cannot be averaged with a.pt: its {differs} differs"):
+        average_checkpoints([start, change(start)], ["a.pt", "b.pt"])

@@ -6,6 +6,8 @@
 #                   feature normalization (normalization.toml), both arms side by side, a thread each
 #   without_neural  the shipped run (config.toml: the release before, 7 epochs x 6 h) without the
 #                   natural voices (without_neural.toml); its "with" arm is the shipped en-small
+#   microphone      random microphone colouring (augment.eq_db=10): the global arm of normalization.toml
+#                   with it (eq_short), and the shipped run, config.toml, with it (eq_full); side by side
 # Every training resumes where it stopped. `score` puts every model through the same test sets with
 # the greedy decoder and the default decoder (the bundled LM at its default weights): a table per model
 # and decoder, in work/default_model/ablations/.
@@ -22,6 +24,9 @@ train() {
   wait
   [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
   $S2T train $E/without_neural.toml > $W/without_neural.log 2>&1
+  $S2T train $E/normalization.toml out_dir=$W/eq_short augment.eq_db=10 > $W/eq_short.log 2>&1 &
+  $S2T train recipes/default_model/config.toml out_dir=$W/eq_full augment.eq_db=10 threads=1 > $W/eq_full.log 2>&1 &
+  wait
 }
 
 score() {
@@ -30,7 +35,8 @@ score() {
     manifests+=(--manifest $W/$set.jsonl)
   done
   mkdir -p $W/ablations
-  for model in en-small $W/norm_global/best.pt $W/norm_utterance/best.pt $W/without_neural/best.pt; do
+  for model in en-small $W/norm_global/best.pt $W/norm_utterance/best.pt $W/without_neural/best.pt \
+      $W/eq_short/best.pt $W/eq_full/best.pt; do
     name=$(basename "$(dirname "$model")"); [ "$model" = en-small ] && name=shipped
     [ "$model" = en-small ] || [ -f "$model" ] || { echo "== $name: not trained yet"; continue; }
     for decoder in greedy lm; do
