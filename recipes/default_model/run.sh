@@ -60,10 +60,14 @@ dev_sets() {
 }
 run_stage 5 dev-sets dev_sets
 # 6. Training, as config.toml declares it: the mixture, the model, the schedule. It starts from the
-# release before it (en-small of 2026-11-26, kept in git history).
+# release before it (en-small of 2026-11-26, kept in git history). A second run from the same start
+# adds random microphone colouring (augment.eq_db); the model is the mean of the two runs' weights.
+MODEL=$W/average.pt
 train() {
   [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
+  $S2T train recipes/default_model/config.toml device=${DEVICE:-auto} out_dir=$W/run_microphone augment.eq_db=10
+  $PY recipes/default_model/average.py $W/run/best.pt $W/run_microphone/best.pt -o $MODEL
 }
 run_stage 6 train train
 # 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test
@@ -77,7 +81,7 @@ build_lm() {
   # kind ("what is your name" lost its trigrams that way); they are the product's domain.
   cat $W/queries.txt $W/queries.txt > $W/queries_twice.txt
   $S2T lm build ../shared/data/text/*.txt $W/queries_twice.txt -o $W/lm.arpa --prune $HELD_OUT
-  $S2T lm tune --model $W/run/best.pt --lm $W/lm.arpa --manifest $W/dev.jsonl | tee $W/lm_tune.txt
+  $S2T lm tune --model $MODEL --lm $W/lm.arpa --manifest $W/dev.jsonl | tee $W/lm_tune.txt
 }
 run_stage 7 language-model build_lm
 # 8. Every test set, greedy and with the LM; never trained on, never used to choose anything.
@@ -85,7 +89,7 @@ evaluate_all() {
   for set in neural_heldout_test ljspeech_test fsdd_unseen_speakers fsdd_test; do
     for decoder in greedy lm; do
       lm=(); if [ $decoder = lm ]; then lm=(--lm $W/lm.arpa $(grep '^best:' $W/lm_tune.txt | cut -d: -f2)); fi
-      $S2T evaluate --model $W/run/best.pt --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
+      $S2T evaluate --model $MODEL --manifest $W/$set.jsonl --worst 3 --decoder $decoder "${lm[@]}" \
         --hypotheses $W/hyp_${set}_$decoder.jsonl | tee $W/eval_${set}_$decoder.txt
     done
   done
@@ -93,7 +97,7 @@ evaluate_all() {
 run_stage 8 evaluate evaluate_all
 # 9. Into the package: float16 weights, the gzipped LM, the ONNX file.
 export_model() {
-  $PY recipes/default_model/export.py $W/run/best.pt speech2text/pretrained/en-small.pt
+  $PY recipes/default_model/export.py $MODEL speech2text/pretrained/en-small.pt
   gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
   $S2T export speech2text/pretrained/en-small.onnx --format onnx
 }
