@@ -1,32 +1,62 @@
 #!/usr/bin/env bash
 # The ablations of recipes/default_model/README.md, trained and scored in one go:
-#   recipes/default_model/experiments/ablations.sh [train|score]...   (default: train score)
+#   recipes/default_model/experiments/ablations.sh [train|select|score]...   (default: all three)
 # Run from the repository root after recipes/default_model/run.sh stages 1-5 (data and test sets).
-#   normalization   the shipped en-small fine-tuned 3 epochs x 4 h, global against per-utterance
+#   normalization   the release of 2026-12-03 fine-tuned 3 epochs x 4 h, global against per-utterance
 #                   feature normalization (normalization.toml), both arms side by side, a thread each
-#   without_neural  the shipped run (config.toml: the release before, 7 epochs x 6 h) without the
-#                   natural voices (without_neural.toml); its "with" arm is the shipped en-small
+#   without_neural  the 2026-12-03 run (config.toml: the release before, 7 epochs x 6 h) without the
+#                   natural voices (without_neural.toml); its "with" arm is the release of 2026-12-03
 #   microphone      random microphone colouring (augment.eq_db=10): the global arm of normalization.toml
-#                   with it (eq_short), and the shipped run, config.toml, with it (eq_full); side by side
-# Every training resumes where it stopped. `score` puts every model through the same test sets with
-# the greedy decoder and the default decoder (the bundled LM at its default weights): a table per model
-# and decoder, in work/default_model/ablations/.
+#                   with it (eq_short), and config.toml with it (eq_full); side by side
+#   vocal tract     config.toml with vocal tract length perturbation (augment.vtlp=[0.9,1.12]): vtlp_full
+# Every training resumes where it stopped. `select` averages the runs that start from the release
+# before (average.py) and scores every candidate on the three dev parts with the default decoder: the
+# rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
+# sets with the greedy decoder and the default decoder (the bundled LM at its default weights): a table
+# per model and decoder, in work/default_model/ablations/.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PYTHON:-.venv/bin/python}
 W=work/default_model
 E=recipes/default_model/experiments
 S2T="$PY -m speech2text"
+# The releases the arms start from, out of git history: 2026-11-26 (init.pt) and 2026-12-03.
+[ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
+[ -f $W/en-small-2026-12-03.pt ] || git show 93e300a:speech2text/pretrained/en-small.pt > $W/en-small-2026-12-03.pt
 
 train() {
   $S2T train $E/normalization.toml out_dir=$W/norm_global > $W/norm_global.log 2>&1 &
   $S2T train $E/normalization.toml out_dir=$W/norm_utterance normalization=utterance > $W/norm_utterance.log 2>&1 &
   wait
-  [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
   $S2T train $E/without_neural.toml > $W/without_neural.log 2>&1
   $S2T train $E/normalization.toml out_dir=$W/eq_short augment.eq_db=10 > $W/eq_short.log 2>&1 &
   $S2T train recipes/default_model/config.toml out_dir=$W/eq_full augment.eq_db=10 threads=1 > $W/eq_full.log 2>&1 &
   wait
+  $S2T train recipes/default_model/config.toml out_dir=$W/vtlp_full 'augment.vtlp=[0.9,1.12]' > $W/vtlp_full.log 2>&1
+}
+
+# Runs from the release before, by letter: s the 2026-12-03 release, w without the natural voices,
+# f microphone colouring, v vocal tract perturbation.
+declare -A RUNS=([s]=$W/en-small-2026-12-03.pt [w]=$W/without_neural/best.pt [f]=$W/eq_full/best.pt
+                 [v]=$W/vtlp_full/best.pt)
+MEANS=(sw sf swf sv fv sfv)
+
+select_model() {
+  mkdir -p $W/soup $W/ablations
+  local dev=(--manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl --manifest $W/neural_heldout_dev.jsonl)
+  for name in "${!RUNS[@]}" "${MEANS[@]}"; do
+    if [ ${#name} -gt 1 ]; then
+      local parts=(); for ((i = 0; i < ${#name}; i++)); do parts+=("${RUNS[${name:i:1}]}"); done
+      $PY recipes/default_model/average.py "${parts[@]}" -o $W/soup/$name.pt > /dev/null || continue
+      model=$W/soup/$name.pt
+    else
+      model=${RUNS[$name]}
+      [ -f "$model" ] || continue
+    fi
+    $S2T evaluate --model "$model" --runtime torch "${dev[@]}" --worst 0 2>/dev/null > $W/ablations/dev_$name.txt
+    printf '%-4s %s\n' $name "$(awk '/_dev /{sum += $3; n++} END {printf "%.2f%% mean of %d dev parts:", sum / n, n}' \
+      $W/ablations/dev_$name.txt) $(awk '/_dev /{printf " %s %s", $1, $3}' $W/ablations/dev_$name.txt)"
+  done | sort -k2 -n | tee $W/ablations/select.txt
 }
 
 score() {
@@ -35,10 +65,11 @@ score() {
     manifests+=(--manifest $W/$set.jsonl)
   done
   mkdir -p $W/ablations
-  for model in en-small $W/norm_global/best.pt $W/norm_utterance/best.pt $W/without_neural/best.pt \
-      $W/eq_short/best.pt $W/eq_full/best.pt; do
-    name=$(basename "$(dirname "$model")"); [ "$model" = en-small ] && name=shipped
-    [ "$model" = en-small ] || [ -f "$model" ] || { echo "== $name: not trained yet"; continue; }
+  for model in $W/en-small-2026-12-03.pt $W/norm_global/best.pt $W/norm_utterance/best.pt \
+      $W/without_neural/best.pt $W/eq_short/best.pt $W/eq_full/best.pt $W/vtlp_full/best.pt $W/soup/*.pt; do
+    name=$(basename "$(dirname "$model")"); [ "$name" = default_model ] && name=shipped_2026-12-03
+    [ "$name" = soup ] && name=mean_$(basename "$model" .pt)
+    [ -f "$model" ] || { echo "== $name: not trained yet"; continue; }
     for decoder in greedy lm; do
       $S2T evaluate --model "$model" --runtime torch --decoder $decoder "${manifests[@]}" --worst 0 \
         > $W/ablations/${name}_$decoder.txt 2>/dev/null
@@ -47,7 +78,7 @@ score() {
   done
 }
 
-steps=("$@"); [ ${#steps[@]} -gt 0 ] || steps=(train score)
+steps=("$@"); [ ${#steps[@]} -gt 0 ] || steps=(train select score)
 for step in "${steps[@]}"; do
-  case $step in train|score) $step ;; *) echo "unknown step $step (train, score)" >&2; exit 2 ;; esac
+  case $step in train|score) $step ;; select) select_model ;; *) echo "unknown step $step (train, select, score)" >&2; exit 2 ;; esac
 done
