@@ -103,7 +103,9 @@ def average_checkpoints(checkpoints: list[Checkpoint], names: list[str]) -> Chec
 
     Averaging only makes sense for models fine-tuned from one starting point, so they must share the
     architecture, frontend, alphabet and normalization statistics; anything else raises CheckpointError.
-    The result records its ingredients (`names`, with their steps and lineage) in metadata["averaged_from"].
+    The result keeps the metadata that every run shares (the lineage they start from, say) and records
+    each run, by its name in `names`, with the rest of its own (its step, its training config ...) in
+    metadata["averaged_from"].
     torch.optim.swa_utils averages the states of one model during one training; these are finished runs.
     """
     if len(checkpoints) < 2 or len(names) != len(checkpoints):
@@ -122,7 +124,8 @@ def average_checkpoints(checkpoints: list[Checkpoint], names: list[str]) -> Chec
     model.load_state_dict({k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v
                            for k, v in states[0].items()})
     model.eval()
-    ingredients = [{"path": name, "step": c.metadata.get("step"), "fine_tuned_from": c.metadata.get("fine_tuned_from")}
+    shared = {key: value for key, value in first.metadata.items()
+              if key != "averaged_from" and all(c.metadata.get(key) == value for c in checkpoints[1:])}
+    ingredients = [{"path": name, **{k: v for k, v in c.metadata.items() if k not in shared}}
                    for name, c in zip(names, checkpoints)]
-    metadata = {**first.metadata, "averaged_from": ingredients}
-    return Checkpoint(model, first.feature_config, first.vocabulary, metadata)
+    return Checkpoint(model, first.feature_config, first.vocabulary, {**shared, "averaged_from": ingredients})

@@ -104,12 +104,16 @@ def test_averaging_takes_the_mean_of_every_weight_and_records_the_ingredients():
     models = [AcousticModel(config) for _ in range(3)]
     for model in models[1:]:  # fine-tuned from one start: the same normalization statistics
         model.normalizer.load_state_dict(models[0].normalizer.state_dict())
-    runs = [Checkpoint(m, FeatureConfig(), Vocabulary(), {"step": 10 * i}) for i, m in enumerate(models)]
+    runs = [Checkpoint(m, FeatureConfig(), Vocabulary(), {"step": 10 * i, "fine_tuned_from": [{"path": "start.pt"}]})
+            for i, m in enumerate(models)]
     soup = average_checkpoints(runs, ["a.pt", "b.pt", "c.pt"])
     for name, weight in soup.model.state_dict().items():
         expected = torch.stack([m.state_dict()[name].float() for m in models]).mean(0)
         assert torch.allclose(weight.float(), expected), name
-    assert [(i["path"], i["step"]) for i in soup.metadata["averaged_from"]] == [("a.pt", 0), ("b.pt", 10), ("c.pt", 20)]
+    assert soup.metadata == {  # what the runs share on top, what each has of its own under its name
+        "fine_tuned_from": [{"path": "start.pt"}],
+        "averaged_from": [{"path": "a.pt", "step": 0}, {"path": "b.pt", "step": 10}, {"path": "c.pt", "step": 20}],
+    }
 
 
 @pytest.mark.parametrize("change, differs", [

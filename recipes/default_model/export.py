@@ -22,17 +22,21 @@ def main() -> None:
     parser.add_argument("output", type=Path)
     args = parser.parse_args()
     trained = load_checkpoint(args.checkpoint)
-    manifests = dict.fromkeys(trained.metadata["train_config"]["train_manifests"])
+    # One training config, or (average.py's output of runs trained differently) each run's own.
+    configs = ([trained.metadata["train_config"]] if "train_config" in trained.metadata
+               else [run["train_config"] for run in trained.metadata["averaged_from"]])
+    manifests = dict.fromkeys(m for config in configs for m in config["train_manifests"])
     rows = {manifest: read_manifest(manifest) for manifest in manifests}
     metadata = {
         **trained.metadata,
-        # the architecture itself: trainers before 2026-11-26 recorded the default config when fine-tuning
-        "train_config": {**trained.metadata["train_config"], "model": asdict(trained.model.config)},
         "name": args.output.stem,
         "weights": "float16",
         "train_hours": training_hours([row for manifest_rows in rows.values() for row in manifest_rows]),
         "train_hours_per_manifest": {m: training_hours(r) for m, r in rows.items()},
     }
+    if "train_config" in metadata:
+        # the architecture itself: trainers before 2026-11-26 recorded the default config when fine-tuning
+        metadata["train_config"] = {**metadata["train_config"], "model": asdict(trained.model.config)}
     save_checkpoint(args.output, Checkpoint(trained.model, trained.feature_config, trained.vocabulary, metadata), half=True)
     params = sum(p.numel() for p in trained.model.parameters())
     print(f"{args.output}: {params / 1e6:.2f} M parameters, {args.output.stat().st_size / 1e6:.1f} MB")
