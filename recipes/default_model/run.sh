@@ -61,13 +61,14 @@ dev_sets() {
 run_stage 5 dev-sets dev_sets
 # 6. Training, as config.toml declares it: the mixture, the model, the schedule. It starts from the
 # release before it (en-small of 2026-11-26, kept in git history). A second run from the same start
-# adds random microphone colouring (augment.eq_db); the model is the mean of the two runs' weights.
+# adds vocal tract length perturbation (augment.vtlp); the model is the mean of the two runs' weights,
+# the candidate that experiments/ablations.sh's dev rule chose.
 MODEL=$W/average.pt
 train() {
   [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
-  $S2T train recipes/default_model/config.toml device=${DEVICE:-auto} out_dir=$W/run_microphone augment.eq_db=10
-  $PY recipes/default_model/average.py $W/run/best.pt $W/run_microphone/best.pt -o $MODEL
+  $S2T train recipes/default_model/config.toml device=${DEVICE:-auto} out_dir=$W/run_vtlp 'augment.vtlp=[0.9,1.12]'
+  $PY recipes/default_model/average.py $W/run/best.pt $W/run_vtlp/best.pt -o $MODEL
 }
 run_stage 6 train train
 # 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test
