@@ -116,7 +116,8 @@ def average_checkpoints(checkpoints: list[Checkpoint], names: list[str]) -> Chec
             ("architecture", checkpoint.model.config == first.model.config),
             ("frontend", checkpoint.feature_config == first.feature_config),
             ("alphabet", checkpoint.vocabulary.symbols == first.vocabulary.symbols),
-            ("normalization statistics", all(torch.equal(state[k], states[0][k]) for k in state if k.startswith("normalizer."))),
+            ("normalization statistics",
+             all(torch.equal(state[k], states[0][k]) for k in state if k.startswith("normalizer."))),
         ) if not same]
         if differs:
             raise CheckpointError(f"{name}: cannot be averaged with {names[0]}: its {differs[0]} differs")

@@ -235,3 +235,44 @@ def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
     assert sum(len(read_manifest(work / f"heldout_{s}.jsonl")) for s in ("slt", "ked")) == len(heldout)
     augment = json.loads((work / "run" / "config.json").read_text())["augment"]
     assert (augment["speeds"], augment["vtlp"]) == ([0.9, 1.0, 1.1, 1.2], [0.9, 1.15])
+
+
+def test_the_default_recipe_averages_two_runs_and_exports_the_mean(fsdd_manifest, tmp_path):
+    """run.sh stage 6 and 9 in small: two runs from one start, trained differently, average.py, export.py."""
+    import torch
+
+    from speech2text.augment import AugmentConfig
+    from speech2text.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from speech2text.features import FeatureConfig
+    from speech2text.model import AcousticModel, ModelConfig
+    from speech2text.text import Vocabulary
+    from speech2text.train import train
+
+    start = tmp_path / "start.pt"
+    save_checkpoint(start, Checkpoint(AcousticModel(ModelConfig(hidden_size=16, num_layers=1, conv_channels=16)),
+                                      FeatureConfig(), Vocabulary(), {"name": "start"}))
+    settings = {"train_manifests": (str(fsdd_manifest),), "init_from": str(start), "max_steps": 2, "lr": 1e-3,
+                "warmup_steps": 1, "max_batch_s": 100.0, "progress": False, "threads": 1, "num_workers": 0}
+    runs = [train(TrainConfig(**settings, out_dir=str(tmp_path / "plain"), augment=None)),
+            train(TrainConfig(**settings, out_dir=str(tmp_path / "warped"), augment=AugmentConfig(vtlp=(0.9, 1.1))))]
+
+    def script(name: str, *args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(ROOT / "recipes/default_model" / name), *map(str, args)],
+                              capture_output=True, text=True, timeout=120)
+
+    mean, exported = tmp_path / "average.pt", tmp_path / "en-small.pt"
+    assert script("average.py", *runs, "-o", mean).returncode == 0
+    assert script("export.py", mean, exported).returncode == 0
+    model = load_checkpoint(exported)
+    trained = [load_checkpoint(run).model.state_dict() for run in runs]
+    for name, weight in model.model.state_dict().items():
+        assert torch.allclose(weight, (trained[0][name] + trained[1][name]) / 2, atol=1e-3), name
+    metadata = model.metadata
+    assert (metadata["name"], metadata["weights"]) == ("en-small", "float16")
+    assert metadata["fine_tuned_from"][0]["path"] == str(start)  # shared by both runs, so kept on top
+    assert [run["path"] for run in metadata["averaged_from"]] == list(map(str, runs))
+    assert metadata["train_hours"] > 0
+
+    refused = script("average.py", runs[0], mean, "-o", mean)  # never written over an input
+    assert refused.returncode == 1
+    assert refused.stderr == f"average.py: error: {mean}: this is also an input; write the output somewhere else\n"
