@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from speech2text.data import MixtureBatchSampler
-from speech2text.train import ConfigError, TrainConfig
+from speech2text.train import ConfigError, TrainConfig, read_config_file
 
 
 def sampler(**kwargs) -> MixtureBatchSampler:
@@ -55,10 +57,6 @@ def test_weights_must_match_the_manifests_and_be_usable():
 
 
 def test_the_default_recipe_declares_one_weight_per_source():
-    from pathlib import Path
-
-    from speech2text.train import read_config_file
-
     config = TrainConfig.from_dict(read_config_file(Path(__file__).parents[1] / "recipes/default_model/config.toml"))
     assert len(config.source_weights) == len(config.train_manifests) and abs(sum(config.source_weights) - 1) < 1e-9
     assert config.dev_manifest and config.init_from and config.epoch_hours
@@ -67,10 +65,6 @@ def test_the_default_recipe_declares_one_weight_per_source():
 def test_the_default_recipes_experiments_are_valid_configs_on_its_dev_set():
     """Each ablation config of recipes/default_model/experiments parses, weighs its sources and selects on
     the recipe's own dev set (real and held-out speech), like config.toml."""
-    from pathlib import Path
-
-    from speech2text.train import read_config_file
-
     recipe = Path(__file__).parents[1] / "recipes/default_model"
     default = TrainConfig.from_dict(read_config_file(recipe / "config.toml"))
     experiments = sorted((recipe / "experiments").glob("*.toml"))
