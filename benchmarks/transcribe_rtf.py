@@ -31,6 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from speech2text.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from speech2text.decoding import DEFAULT_BEAM_SIZE  # noqa: E402
 from speech2text.metrics import error_rates  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402
 from speech2text.transcribe import Transcriber  # noqa: E402
@@ -103,7 +104,8 @@ def single_file_rows(samples: np.ndarray) -> list:
 
         load_s, transcriber = best_of(load)
         seconds, transcript = best_of(lambda: transcriber.transcribe(samples, decoder=decoder))
-        search = " (beam 8)" if decoder == "beam" else " (3-gram, beam 32)" if decoder == "lm" else ""
+        search = f" (beam {DEFAULT_BEAM_SIZE['beam']})" if decoder == "beam" else ""
+        search = f" (3-gram, beam {DEFAULT_BEAM_SIZE['lm']})" if decoder == "lm" else search
         name = (f"speech2text {runtime} {decoder}{search}{', int8' if quantize else ''}, "
                 f"{threads} thread{'s' if threads > 1 else ''}")
         rows.append((name, load_s, seconds, transcript.text))

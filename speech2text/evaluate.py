@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from .audio import AudioError, load_audio
+from .decoding import DEFAULT_BEAM_SIZE
 from .manifest import SkippedRows
 from .metrics import error_rates
 from .transcribe import Transcriber
@@ -101,7 +102,7 @@ def evaluate(
 
 def tune_language_model(
     transcriber: Transcriber, rows: list[dict], lm_path: str, lm_weights: list[float], word_scores: list[float],
-    beam_size: int = 32, skipped: SkippedRows | None = None,
+    beam_size: int = DEFAULT_BEAM_SIZE["lm"], skipped: SkippedRows | None = None,
 ) -> list[dict]:
     """WER and CER of LM beam search for every (lm_weight, word_score) pair on a dev manifest.
 

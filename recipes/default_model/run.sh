@@ -85,8 +85,17 @@ build_lm() {
   $S2T lm tune --model $MODEL --lm $W/lm.arpa --manifest $W/dev.jsonl | tee $W/lm_tune.txt
 }
 run_stage 7 language-model build_lm
+# An LM older than the dev and test sentences may hold them: a corpus remade with another plan after
+# stage 7 has other held-out sentences (it happened once: the LM of 2026-12-03 held some of the
+# natural voice's test sentences of 2026-12-06). Stages 8 and 9 refuse it.
+lm_is_current() {
+  for held in $W/neural/heldout.jsonl $W/neural/dev.jsonl $W/ljspeech_dev.jsonl $W/ljspeech_test.jsonl; do
+    if [ $held -nt $W/lm.arpa ]; then echo "run.sh: $held is newer than $W/lm.arpa: run stage 7 again" >&2; exit 1; fi
+  done
+}
 # 8. Every test set, greedy and with the LM; never trained on, never used to choose anything.
 evaluate_all() {
+  lm_is_current
   for set in neural_heldout_test ljspeech_test fsdd_unseen_speakers fsdd_test; do
     for decoder in greedy lm; do
       lm=(); if [ $decoder = lm ]; then lm=(--lm $W/lm.arpa $(grep '^best:' $W/lm_tune.txt | cut -d: -f2)); fi
@@ -98,6 +107,7 @@ evaluate_all() {
 run_stage 8 evaluate evaluate_all
 # 9. Into the package: float16 weights, the gzipped LM, the ONNX file.
 export_model() {
+  lm_is_current
   $PY recipes/default_model/export.py $MODEL speech2text/pretrained/en-small.pt
   gzip -9 -c $W/lm.arpa > speech2text/pretrained/en-small.arpa.gz
   $S2T export speech2text/pretrained/en-small.onnx --format onnx

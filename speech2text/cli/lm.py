@@ -74,7 +74,8 @@ def cmd_lm_tune(args) -> int:
     transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)
     rows = read_manifest(args.manifest, skipped)
     lm_path = args.lm or bundled_language_model()
-    results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores, skipped=skipped)
+    results = tune_language_model(transcriber, rows, str(lm_path), args.lm_weights, args.word_scores,
+                                  beam_size=args.beam_size, skipped=skipped)
     if skipped.total:
         print(skipped.summary(), file=sys.stderr)
     print("| lm_weight | word_score | WER | CER | search s |\n|---:|---:|---:|---:|---:|")
@@ -86,6 +87,8 @@ def cmd_lm_tune(args) -> int:
 
 
 def add_parsers(sub) -> None:
+    from ..decoding import DEFAULT_BEAM_SIZE
+
     p = sub.add_parser("lm", help="word n-gram language models for beam search")
     lm = p.add_subparsers(dest="lm_command", required=True)
     p = lm.add_parser("build", help="estimate a modified Kneser-Ney n-gram model from text, as ARPA")
@@ -104,7 +107,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--manifest", type=Path, required=True, help="dev manifest (JSON lines), never the test set")
     add_model_arguments(p)
     p.add_argument("--lm", type=Path, help="ARPA file (default: the bundled LM)")
-    p.add_argument("--lm-weights", type=float_list, default=[0.3, 0.5, 0.8, 1.2, 1.6])
+    p.add_argument("--lm-weights", type=float_list, default=[0.5, 0.8, 1.2, 1.6, 2.0, 2.5])
     p.add_argument("--word-scores", type=float_list, default=[-1.0, 0.0, 1.0, 2.0])
+    p.add_argument("--beam-size", type=positive_int, default=DEFAULT_BEAM_SIZE["lm"],
+                   help="the search's beam width: tune at the width you decode with (default: %(default)s)")
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
     p.set_defaults(run=cmd_lm_tune)

@@ -9,6 +9,7 @@
 #   microphone      random microphone colouring (augment.eq_db=10): the global arm of normalization.toml
 #                   with it (eq_short), and config.toml with it (eq_full); side by side
 #   vocal tract     config.toml with vocal tract length perturbation (augment.vtlp=[0.9,1.12]): vtlp_full
+#   digits          config.toml with synthetic single digits and digit strings (digits.toml): digits_full
 # Every training resumes where it stopped. `select` averages the runs that start from the release
 # before (average.py) and scores every candidate on the three dev parts with the default decoder: the
 # rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
@@ -33,13 +34,34 @@ train() {
   $S2T train recipes/default_model/config.toml out_dir=$W/eq_full augment.eq_db=10 threads=1 > $W/eq_full.log 2>&1 &
   wait
   $S2T train recipes/default_model/config.toml out_dir=$W/vtlp_full 'augment.vtlp=[0.9,1.12]' > $W/vtlp_full.log 2>&1
+  digits_corpus
+  $S2T train $E/digits.toml > $W/digits_full.log 2>&1
+}
+
+# Every training voice (natural and classic, 120 Kokoro blends) saying one digit, 100 voices per digit,
+# and 300 strings of 2-5 digits once each; the held-out voices jf_alpha and slt say none.
+digits_corpus() {
+  mkdir -p $W/digits_text
+  $PY -c "
+import random
+digits = 'zero one two three four five six seven eight nine'.split()
+open('$W/digits_text/single.txt', 'w').write('\n'.join(digits) + '\n')
+rng, strings = random.Random(7), set()
+while len(strings) < 300:
+    strings.add(' '.join(rng.choice(digits) for _ in range(rng.randint(2, 5))))
+open('$W/digits_text/strings.txt', 'w').write('\n'.join(sorted(strings)) + '\n')"
+  local voices=(--min-words 1 --engines piper,kokoro,espeak-ng,flite,festival --kokoro-blends 120
+                --engine-weights kokoro=3,piper=1,recorded=1,espeak-ng=1 --holdout-voices jf_alpha,slt
+                --heldout-sentences 0 --dev-sentences 0 --workers $(nproc))
+  $S2T synthesize --text $W/digits_text/single.txt --copies 100 --seed 2 "${voices[@]}" --out $W/digits_single
+  $S2T synthesize --text $W/digits_text/strings.txt --copies 1 --seed 3 "${voices[@]}" --out $W/digits_strings
 }
 
 # Runs from the release before, by letter: s the 2026-12-03 release, w without the natural voices,
-# f microphone colouring, v vocal tract perturbation.
+# f microphone colouring, v vocal tract perturbation, d synthetic digits.
 declare -A RUNS=([s]=$W/en-small-2026-12-03.pt [w]=$W/without_neural/best.pt [f]=$W/eq_full/best.pt
-                 [v]=$W/vtlp_full/best.pt)
-MEANS=(sw sf swf sv fv sfv)
+                 [v]=$W/vtlp_full/best.pt [d]=$W/digits_full/best.pt)
+MEANS=(sw sf swf sv fv sfv sd vd svd sfvd)
 
 select_model() {
   mkdir -p $W/soup $W/ablations
