@@ -416,6 +416,7 @@ class LanguageModelDecoder:
         self.tokens = [WORD_SEPARATOR if symbol == " " else symbol for symbol in vocabulary.symbols]
         tokens = Dictionary(self.tokens)
         separator = tokens.get_index(WORD_SEPARATOR)
+        token_beam = min(BEAM_SIZE_TOKEN, len(self.tokens))
         self.character_lm = is_character_lm(lm_path)
         if self.character_lm and (words is not None or hotwords):
             raise LanguageModelError(f"{lm_path}: a character LM decodes without a lexicon; closed vocabularies "
@@ -426,7 +427,7 @@ class LanguageModelDecoder:
                     # Lexicon-free: the LM is asked about token ids, so its dictionary is the token list.
                     self.lm = KenLM(str(lm_path), tokens)
                     options = fl.LexiconFreeDecoderOptions(
-                        beam_size=beam_size, beam_size_token=min(BEAM_SIZE_TOKEN, len(self.tokens)), beam_threshold=BEAM_THRESHOLD,
+                        beam_size=beam_size, beam_size_token=token_beam, beam_threshold=BEAM_THRESHOLD,
                         lm_weight=lm_weight, sil_score=word_score, log_add=False, criterion_type=fl.CriterionType.CTC,
                     )
                     self.decoder = fl.LexiconFreeDecoder(options, self.lm, separator, vocabulary.blank_id, [])
@@ -442,8 +443,8 @@ class LanguageModelDecoder:
                            else KenLM(str(lm_path), self.word_dict))
                 self.decoder = fl.LexiconDecoder(
                     fl.LexiconDecoderOptions(
-                        beam_size=beam_size, beam_size_token=min(BEAM_SIZE_TOKEN, len(self.tokens)), beam_threshold=BEAM_THRESHOLD, lm_weight=lm_weight,
-                        word_score=word_score, unk_score=float("-inf"), sil_score=0.0, log_add=False,
+                        beam_size=beam_size, beam_size_token=token_beam, beam_threshold=BEAM_THRESHOLD,
+                        lm_weight=lm_weight, word_score=word_score, unk_score=float("-inf"), sil_score=0.0, log_add=False,
                         criterion_type=fl.CriterionType.CTC,
                     ),
                     self._trie(lexicon, tokens, separator), self.lm, separator, vocabulary.blank_id,

@@ -153,8 +153,8 @@ def add_decoding_arguments(parser: argparse.ArgumentParser, decoders: tuple[str,
     parser.add_argument("--decoder", choices=decoders, default="lm",
                         help="beam search with a word n-gram LM, the bundled one unless --lm (default); prefix beam "
                              "search without an LM; or the greedy best path")
-    parser.add_argument("--beam-size", type=positive_int, help=f"beam width (default: {DEFAULT_BEAM_SIZE['beam']} for beam, "
-                                                                       f"{DEFAULT_BEAM_SIZE['lm']} for lm)")
+    parser.add_argument("--beam-size", type=positive_int,
+                        help=f"beam width (default: {DEFAULT_BEAM_SIZE['beam']} for beam, {DEFAULT_BEAM_SIZE['lm']} for lm)")
     parser.add_argument("--lm", type=Path, help="ARPA n-gram model from `speech2text lm build`: words (lexicon "
                                                 "search) or --units chars (lexicon-free search); implies --decoder lm")
     parser.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT,
