@@ -104,8 +104,8 @@ def single_file_rows(samples: np.ndarray) -> list:
 
         load_s, transcriber = best_of(load)
         seconds, transcript = best_of(lambda: transcriber.transcribe(samples, decoder=decoder))
-        search = f" (beam {DEFAULT_BEAM_SIZE['beam']})" if decoder == "beam" else ""
-        search = f" (3-gram, beam {DEFAULT_BEAM_SIZE['lm']})" if decoder == "lm" else search
+        search = {"beam": f" (beam {DEFAULT_BEAM_SIZE['beam']})",
+                  "lm": f" (3-gram, beam {DEFAULT_BEAM_SIZE['lm']})"}.get(decoder, "")
         name = (f"speech2text {runtime} {decoder}{search}{', int8' if quantize else ''}, "
                 f"{threads} thread{'s' if threads > 1 else ''}")
         rows.append((name, load_s, seconds, transcript.text))
