@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from speech2text.decoding import LanguageModelDecoder, greedy_decode
+from speech2text.decoding import LanguageModelDecoder, greedy_decode, pause_bounds
 from speech2text.lm import (
     LanguageModelError,
     NgramModel,
@@ -116,6 +116,36 @@ def test_the_language_model_turns_an_unlikely_word_into_a_likely_one(tmp_path):
     assert hypothesis.alternatives[0][0] == "the red car" and "the rad car" in [t for t, _ in hypothesis.alternatives]
     acoustic_only = LanguageModelDecoder(VOCAB, str(tmp_path / "lm.arpa"), lm_weight=0.0, word_score=0.0)
     assert acoustic_only(log_probs, lengths, 0.03)[0].text == "the rad car"
+
+
+def test_pauses_are_cut_in_their_middle_and_only_between_speech():
+    blank, x = {"<blank>": 0.9}, {"x": 0.9}
+    log_probs = emissions([blank, x, blank, blank, blank, x, blank, x, blank, blank])[0].numpy()
+    assert pause_bounds(log_probs, VOCAB.blank_id, 3) == [0, 3, 10]  # the lone blank (6) and the ends are no pause
+    assert pause_bounds(log_probs, VOCAB.blank_id, 4) == [0, 10]
+    assert pause_bounds(log_probs, VOCAB.blank_id, 0) == [0, 10]
+    assert pause_bounds(log_probs[:0], VOCAB.blank_id, 3) == [0, 0]
+
+
+def test_the_search_starts_afresh_after_a_pause(tmp_path):
+    estimate(CORPUS * 5 + [["a", "rad", "car"]], 3).write_arpa(tmp_path / "lm.arpa")
+    first = spell("the rad car", {5: {"a": 0.55, "e": 0.35}})
+    second = spell("a rad idea", {})
+    pause = [{"<blank>": 0.9}] * 10  # 0.3 s at 30 ms a frame, PAUSE_S
+    decoder = LanguageModelDecoder(VOCAB, str(tmp_path / "lm.arpa"), lm_weight=1.0, word_score=0.0, nbest=3)
+
+    def decode(frames):
+        log_probs = emissions(frames)
+        return decoder(log_probs, torch.tensor([log_probs.shape[1]]), 0.03)[0]
+
+    apart = decode(first + pause + second)
+    assert apart.text == f"{decode(first).text} {decode(second).text}" == "the red car a rad idea"
+    assert apart.words[3].start_s > 0.03 * (len(first) + len(pause) - 1)  # times stay those of the whole input
+    # One alternative: the stretches' best texts, joined, with their summed score (the cut is mid-pause).
+    stretches = (first + pause[:5], pause[5:] + second)
+    assert apart.alternatives == [(apart.text, pytest.approx(sum(decode(f).alternatives[0][1] for f in stretches), abs=1e-3))]
+    # A shorter pause is one search, with its n-best list.
+    assert len(decode(first + pause[:5] + second).alternatives) == 3
 
 
 def test_a_closed_vocabulary_only_says_its_words(tmp_path):
