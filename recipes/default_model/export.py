@@ -16,15 +16,20 @@ from speech2text.manifest import read_manifest  # noqa: E402
 from speech2text.train import training_hours  # noqa: E402
 
 
+def train_configs(metadata: dict) -> list[dict]:
+    """A run's training config, or (average.py's output) every ingredient's, through means of means."""
+    if "train_config" in metadata:
+        return [metadata["train_config"]]
+    return [config for run in metadata.get("averaged_from", []) for config in train_configs(run)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("output", type=Path)
     args = parser.parse_args()
     trained = load_checkpoint(args.checkpoint)
-    # One training config, or (average.py's output of runs trained differently) each run's own.
-    configs = ([trained.metadata["train_config"]] if "train_config" in trained.metadata
-               else [run["train_config"] for run in trained.metadata["averaged_from"]])
+    configs = train_configs(trained.metadata)
     manifests = dict.fromkeys(m for config in configs for m in config["train_manifests"])
     rows = {manifest: read_manifest(manifest) for manifest in manifests}
     metadata = {

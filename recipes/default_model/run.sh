@@ -60,15 +60,17 @@ dev_sets() {
 }
 run_stage 5 dev-sets dev_sets
 # 6. Training, as config.toml declares it: the mixture, the model, the schedule. It starts from the
-# release before it (en-small of 2026-11-26, kept in git history). A second run from the same start
-# adds vocal tract length perturbation (augment.vtlp); the model is the mean of the two runs' weights,
-# the candidate that experiments/ablations.sh's dev rule chose.
+# release before it (en-small of 2026-12-06, kept in git history: itself the mean of two such runs from
+# the release of 2026-11-26). A second run from the same start adds vocal tract length perturbation
+# (augment.vtlp); the model is the mean of the weights of the two runs and of the release they start
+# from, the candidate with the lowest dev mean (recipes/default_model/README.md, "fourth session").
 MODEL=$W/average.pt
 train() {
-  [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
+  local start=$W/en-small-2026-12-06.pt
+  [ -f $start ] || git show a36f475:speech2text/pretrained/en-small.pt > $start
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto} out_dir=$W/run_vtlp 'augment.vtlp=[0.9,1.12]'
-  $PY recipes/default_model/average.py $W/run/best.pt $W/run_vtlp/best.pt -o $MODEL
+  $PY recipes/default_model/average.py $W/run/best.pt $W/run_vtlp/best.pt $start -o $MODEL
 }
 run_stage 6 train train
 # 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test
