@@ -32,12 +32,15 @@ DECODERS = ("greedy", "beam", "lm")
 DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 1024}
 BEAM_SIZE_TOKEN = 12
 BEAM_THRESHOLD = 15.0
-# The LM search starts afresh, as at a sentence start, after every pause of at least PAUSE_S: a run of
-# frames where blank is the likeliest token. A search that runs on through a window of several sentences
-# carries one sentence's LM context into the next and prunes over the whole window. Chosen on the dev
-# sets joined into one file each (LJ Speech 25 utterances, 2.7 min; the held-out natural voice 50):
-# no restarts 12.3% / 33.0% WER, 0.25 s 11.0% / 30.4%, 0.3 s 11.0% / 30.2%, 0.45 s 11.5% / 30.0%, 0.6 s
-# 11.8% / 30.0%. Lone utterances are not harmed: the dev parts one by one stay 9.7% / 30.9%.
+# The LM search starts afresh, as at a sentence start, after every pause between words of at least
+# PAUSE_S: a run of frames where blank or the word separator is the likeliest token, with a separator
+# among them. A search that runs on through a window of several sentences carries one sentence's LM
+# context into the next and prunes over the whole window. A pause with no separator is inside a word:
+# slow speakers draw a digit out ("o", 0.4 s of blank, "ne"), and a cut there split it in two.
+# Chosen on the dev sets joined into one file each (LJ Speech 25 utterances, 2.7 min; the held-out
+# natural voice 50), with the bundled model: no restarts 15.7% / 29.5% WER; 0.2 s 14.7% / 29.2%;
+# 0.3 s 14.1% / 28.7%; 0.45 s 13.9% / 28.7%, but 29.7% against 29.0% on the natural voice's
+# sentences one at a time, where 0.3 s changes nothing. recipes/default_model/README.md has the sweep.
 PAUSE_S = 0.3
 
 
@@ -381,18 +384,22 @@ def is_character_lm(path: str | Path) -> bool:
     return WORD_SEPARATOR in units and all(len(unit) == 1 for unit in units)
 
 
-def pause_bounds(log_probs: np.ndarray, blank_id: int, min_frames: int) -> list[int]:
-    """Frame indices that cut (frames, vocab) log-probs at the middle of every pause of min_frames or more.
+def pause_bounds(log_probs: np.ndarray, blank_id: int, separator_id: int, min_frames: int) -> list[int]:
+    """Frame indices that cut (frames, vocab) log-probs in the middle of every pause between words.
 
-    A pause is a run of frames whose likeliest token is blank, with speech on both sides. The list
-    starts at 0 and ends at the number of frames; min_frames < 1 gives no cut.
+    A pause is a run of at least min_frames frames whose likeliest token is blank or the word
+    separator, with letters on both sides and a separator among them (without one it is a pause
+    inside a word). The list starts at 0 and ends at the number of frames; min_frames < 1: no cut.
     """
     bounds = [0]
     if min_frames >= 1 and len(log_probs):
-        speech = np.flatnonzero(log_probs.argmax(axis=-1) != blank_id)
-        gaps = np.diff(speech) - 1  # blank frames between consecutive non-blank frames
+        best = log_probs.argmax(axis=-1)
+        letters = np.flatnonzero((best != blank_id) & (best != separator_id))
+        gaps = np.diff(letters) - 1  # frames between consecutive letters
         for i in np.flatnonzero(gaps >= min_frames):
-            bounds.append(int(speech[i] + 1 + gaps[i] // 2))
+            start = letters[i] + 1
+            if (best[start:letters[i + 1]] == separator_id).any():
+                bounds.append(int(start + gaps[i] // 2))
     return [*bounds, len(log_probs)]
 
 
@@ -441,6 +448,7 @@ class LanguageModelDecoder:
         self.tokens = [WORD_SEPARATOR if symbol == " " else symbol for symbol in vocabulary.symbols]
         tokens = Dictionary(self.tokens)
         separator = tokens.get_index(WORD_SEPARATOR)
+        self.separator_id = separator
         token_beam = min(BEAM_SIZE_TOKEN, len(self.tokens))
         self.character_lm = is_character_lm(lm_path)
         if self.character_lm and (words is not None or hotwords):
@@ -514,7 +522,8 @@ class LanguageModelDecoder:
         log_probs = np.ascontiguousarray(as_numpy(log_probs))
         transcripts = []
         for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
-            bounds = pause_bounds(log_probs[b, :length], self.vocabulary.blank_id, round(self.pause_s / frame_shift_s))
+            bounds = pause_bounds(log_probs[b, :length], self.vocabulary.blank_id, self.separator_id,
+                                  round(self.pause_s / frame_shift_s))
             stretches = [self._search(log_probs, b, start, end) for start, end in zip(bounds, bounds[1:])]
             if len(stretches) == 1:
                 texts = stretches[0]

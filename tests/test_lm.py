@@ -118,20 +118,23 @@ def test_the_language_model_turns_an_unlikely_word_into_a_likely_one(tmp_path):
     assert acoustic_only(log_probs, lengths, 0.03)[0].text == "the rad car"
 
 
-def test_pauses_are_cut_in_their_middle_and_only_between_speech():
-    blank, x = {"<blank>": 0.9}, {"x": 0.9}
-    log_probs = emissions([blank, x, blank, blank, blank, x, blank, x, blank, blank])[0].numpy()
-    assert pause_bounds(log_probs, VOCAB.blank_id, 3) == [0, 3, 10]  # the lone blank (6) and the ends are no pause
-    assert pause_bounds(log_probs, VOCAB.blank_id, 4) == [0, 10]
-    assert pause_bounds(log_probs, VOCAB.blank_id, 0) == [0, 10]
-    assert pause_bounds(log_probs[:0], VOCAB.blank_id, 3) == [0, 0]
+def test_pauses_are_cut_in_their_middle_and_only_between_words():
+    blank, space, x = {"<blank>": 0.9}, {" ": 0.9}, {"x": 0.9}
+    # Letters at 1, 6, 8 and 13: a pause with a separator (2-5), a lone blank (7), a pause inside a word (9-12).
+    frames = [blank, x, blank, blank, space, blank, x, blank, x, blank, blank, blank, blank, x, space, blank]
+    log_probs = emissions(frames)[0].numpy()
+    separator = VOCAB.symbols.index(" ")
+    assert pause_bounds(log_probs, VOCAB.blank_id, separator, 3) == [0, 4, 16]  # the ends are no pause either
+    assert pause_bounds(log_probs, VOCAB.blank_id, separator, 5) == [0, 16]
+    assert pause_bounds(log_probs, VOCAB.blank_id, separator, 0) == [0, 16]
+    assert pause_bounds(log_probs[:0], VOCAB.blank_id, separator, 3) == [0, 0]
 
 
-def test_the_search_starts_afresh_after_a_pause(tmp_path):
+def test_the_search_starts_afresh_after_a_pause_between_words(tmp_path):
     estimate(CORPUS * 5 + [["a", "rad", "car"]], 3).write_arpa(tmp_path / "lm.arpa")
     first = spell("the rad car", {5: {"a": 0.55, "e": 0.35}})
     second = spell("a rad idea", {})
-    pause = [{"<blank>": 0.9}] * 10  # 0.3 s at 30 ms a frame, PAUSE_S
+    pause = [{"<blank>": 0.9}] * 4 + [{" ": 0.9}] + [{"<blank>": 0.9}] * 5  # 0.3 s at 30 ms a frame, PAUSE_S
     decoder = LanguageModelDecoder(VOCAB, str(tmp_path / "lm.arpa"), lm_weight=1.0, word_score=0.0, nbest=3)
 
     def decode(frames):
@@ -144,8 +147,9 @@ def test_the_search_starts_afresh_after_a_pause(tmp_path):
     # One alternative: the stretches' best texts, joined, with their summed score (the cut is mid-pause).
     stretches = (first + pause[:5], pause[5:] + second)
     assert apart.alternatives == [(apart.text, pytest.approx(sum(decode(f).alternatives[0][1] for f in stretches), abs=1e-3))]
-    # A shorter pause is one search, with its n-best list.
+    # A shorter pause, or one with no separator in it (inside a word), is one search, with its n-best list.
     assert len(decode(first + pause[:5] + second).alternatives) == 3
+    assert len(decode(first + [{"<blank>": 0.9}] * 10 + second).alternatives) == 3
 
 
 def test_a_closed_vocabulary_only_says_its_words(tmp_path):
