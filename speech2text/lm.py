@@ -27,7 +27,7 @@ WORD_SEPARATOR = "|"  # a character LM's unit between words; flashlight's word-b
 UNITS = ("words", "chars")
 DEFAULT_ORDER = {"words": 3, "chars": 6}
 KENLM_MAX_ORDER = 6  # the KenLM inside flashlight-text (PyPI wheels) reads no longer n-grams
-NEVER = -99.0
+NEVER = -99.0  # ARPA's log10 probability of <s>, which is never predicted
 # Beam search weights for the bundled model and LM at the default beam (decoding.DEFAULT_BEAM_SIZE),
 # tuned with `speech2text lm tune` on the recipe's dev set (recipes/default_model, stage 7): 21.1% WER
 # there, against 22.8% at 1.2 / -1, the best weights of the old beam of 32. A wide beam keeps the
