@@ -88,7 +88,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         model = AcousticModel(ModelConfig(**payload["model_config"]))
         state = {k: (v.float() if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
         model.load_state_dict(state)
-        feature_config = FeatureConfig(**payload["feature_config"])
+        # A checkpoint saved before speech level normalization existed was trained without it.
+        feature_config = FeatureConfig(**{"level_db": None, **payload["feature_config"]})
         vocabulary = Vocabulary(tuple(payload["vocabulary"]))
     except (KeyError, TypeError, RuntimeError, ValueError) as error:
         raise CheckpointError(f"{path}: damaged checkpoint ({type(error).__name__}: {str(error).splitlines()[0][:120]})") from None

@@ -9,7 +9,13 @@ import torchaudio
 from torch import nn
 
 from .audio import SAMPLE_RATE
-from .mel import mel_filterbank
+from .mel import LEVEL_PERCENTILE, MAX_LEVEL_GAIN_DB, mel_filterbank
+
+# The speech level (mel.speech_level_db) every input is moved to. The bundled model's training sources
+# sit at medians of -6.0 (LJ Speech) to -11.6 dB (its copies in simulated rooms), -9.3 dB weighted as
+# config.toml weights them; recordings from other microphones and gains sit as much as 30 dB below. -6
+# was the best of -3 to -12 dB in steps of 1.5 on the bundled model's dev sets (recipes/default_model/README.md).
+SPEECH_LEVEL_DB = -6.0
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,9 @@ class FeatureConfig:
     hop_ms: float = 10.0
     n_fft: int = 512
     log_floor: float = 1e-6
+    # Every input's speech level is moved to this many dB before the log (mel.level_gain_db); None keeps
+    # the level as recorded. Checkpoints from before this option load with None (checkpoint.py).
+    level_db: float | None = SPEECH_LEVEL_DB
 
     @property
     def win_length(self) -> int:
@@ -66,11 +75,23 @@ class LogMel(nn.Module):
 
     def forward(self, samples: torch.Tensor, sample_lengths: torch.Tensor | None = None):
         """Returns (features, frame_lengths); frames past each length are zero."""
-        features = self.mel(samples).clamp_min(self.config.log_floor).log().transpose(1, 2)
         if sample_lengths is None:
             sample_lengths = torch.full((samples.shape[0],), samples.shape[1], dtype=torch.long)
         frame_lengths = self.config.num_frames(sample_lengths)
+        mel = self.mel(samples)  # (batch, n_mels, frames)
+        if self.config.level_db is not None:
+            mel = mel * level_gains(mel.mean(1), frame_lengths, self.config.level_db)[:, None, None]
+        features = mel.clamp_min(self.config.log_floor).log().transpose(1, 2)
         return mask_padding(features, frame_lengths), frame_lengths
+
+
+def level_gains(frame_power: torch.Tensor, frame_lengths: torch.Tensor, level_db: float) -> torch.Tensor:
+    """(batch, frames) mean mel powers -> (batch,) power factors that move each utterance's speech level
+    to `level_db`: mel.level_gain_db for a padded batch, counting only each utterance's own frames."""
+    levels = torch.stack([torch.quantile(power[:n].double(), LEVEL_PERCENTILE / 100)
+                          for power, n in zip(frame_power, frame_lengths.tolist())])
+    gain_db = (level_db - 10 * torch.log10(levels + 1e-20)).clamp(-MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB)
+    return (10 ** (gain_db / 10)).to(frame_power.dtype)
 
 
 def mask_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,23 @@ import functools
 
 import numpy as np
 
+# Speech level normalization (features.FeatureConfig.level_db). The level of an input is the 95th
+# percentile of its frames' mean mel power, in dB: the loud, voiced part of the speech, whatever share
+# of the input is silence. The gain that moves it to the target is capped, so that a window of room
+# noise is not raised to the loudness of speech.
+LEVEL_PERCENTILE = 95.0
+MAX_LEVEL_GAIN_DB = 30.0
+
+
+def speech_level_db(frame_power: np.ndarray) -> float:
+    """The level of (frames,) mean mel powers, in dB (see LEVEL_PERCENTILE)."""
+    return float(10 * np.log10(np.percentile(frame_power.astype(np.float64), LEVEL_PERCENTILE) + 1e-20))
+
+
+def level_gain_db(frame_power: np.ndarray, level_db: float) -> float:
+    """The gain in dB, within +-MAX_LEVEL_GAIN_DB, that brings (frames,) mean mel powers to `level_db`."""
+    return float(np.clip(level_db - speech_level_db(frame_power), -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB))
+
 
 def hz_to_mel(hz: np.ndarray) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz, logarithmic above (as torchaudio and librosa)."""
@@ -47,7 +64,8 @@ def log_mel(samples: np.ndarray, config: dict) -> np.ndarray:
     """Float32 samples (samples,) -> log-mel features (frames, n_mels), as features.LogMel computes them.
 
     Centered STFT with zero padding, a periodic Hann window of win_length centered in
-    n_fft, power spectrum, mel filters, log with a floor. Written here because the
+    n_fft, power spectrum, mel filters, the speech level moved to `level_db` when the
+    config has one, log with a floor. Written here because the
     only maintained implementations (torchaudio, librosa) pull in torch or numba;
     tests/test_runtime.py holds it to LogMel's output and tests/test_features.py to librosa.
     """
@@ -59,4 +77,6 @@ def log_mel(samples: np.ndarray, config: dict) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
     power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2
     mel = power.astype(np.float32) @ mel_filterbank(config["sample_rate"], n_fft, config["n_mels"])
+    if config.get("level_db") is not None:  # exports made before level normalization have no such key
+        mel *= np.float32(10 ** (level_gain_db(mel.mean(1), config["level_db"]) / 10))
     return np.log(np.maximum(mel, config["log_floor"]))

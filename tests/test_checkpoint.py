@@ -39,6 +39,14 @@ def test_round_trip_restores_config_weights_and_normalizer(saved):
     assert loaded.model.normalizer.mean[0] == -3.0
 
 
+def test_a_checkpoint_from_before_level_normalization_loads_without_it(saved, tmp_path):
+    payload = torch.load(saved[0], weights_only=True)
+    del payload["feature_config"]["level_db"]
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt").feature_config == FeatureConfig(level_db=None)
+    assert load_checkpoint(saved[0]).feature_config.level_db == FeatureConfig().level_db is not None
+
+
 def test_half_precision_halves_the_file_and_loads_as_float32(saved, tmp_path):
     path, model = saved
     half = tmp_path / "half.pt"

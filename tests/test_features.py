@@ -3,11 +3,12 @@ import pytest
 import numpy as np
 import torch
 
-from speech2text.features import FeatureConfig, FeatureNormalizer, LogMel
+from speech2text.features import FeatureConfig, FeatureNormalizer, LogMel, level_gains
+from speech2text.mel import MAX_LEVEL_GAIN_DB, speech_level_db
 
 
 def test_log_mel_matches_librosa(speechlike):
-    config = FeatureConfig()
+    config = FeatureConfig(level_db=None)  # librosa has no level normalization: the features as recorded
     features, lengths = LogMel(config)(torch.from_numpy(speechlike)[None])
     reference = librosa.feature.melspectrogram(
         y=speechlike, sr=16000, n_fft=config.n_fft, win_length=config.win_length, hop_length=config.hop_length,
@@ -33,6 +34,36 @@ def test_batched_equals_one_by_one(speechlike):
     # The last frames of the short signal see zeros either way; interior frames must agree exactly.
     torch.testing.assert_close(features[1, :126], alone[0], atol=1e-4, rtol=1e-5)
     assert features[1, 126:].abs().max() == 0
+
+
+def test_the_speech_level_is_moved_to_the_target_whatever_the_recording_gain(speechlike):
+    frontend = LogMel(FeatureConfig(level_db=-9.0))
+    loud, _ = frontend(torch.from_numpy(speechlike)[None])
+    for gain_db in (-25.0, 12.0):
+        quiet, _ = frontend(torch.from_numpy(speechlike * np.float32(10 ** (gain_db / 20)))[None])
+        torch.testing.assert_close(quiet, loud, atol=1e-3, rtol=0)
+    # The level is the 95th percentile of the frames' mean mel power, here -9 dB after the gain.
+    power = frontend.mel(torch.from_numpy(speechlike)[None]).mean(1)[0]
+    gain = level_gains(power[None], torch.tensor([len(power)]), -9.0)[0]
+    assert 10 * np.log10(np.percentile((power * gain).double().numpy(), 95)) == pytest.approx(-9.0, abs=1e-4)
+    # Off, a gain of g dB moves every feature above the log floor by g / 10 * ln 10.
+    raw = LogMel(FeatureConfig(level_db=None))
+    before = raw(torch.from_numpy(speechlike)[None])[0]
+    after = raw(torch.from_numpy(speechlike * np.float32(10 ** (-1 / 20)))[None])[0]
+    above_floor = before > np.log(FeatureConfig().log_floor) + 5
+    assert above_floor.float().mean() > 0.25
+    torch.testing.assert_close((after - before)[above_floor], torch.full_like(before[above_floor], -0.1 * np.log(10)),
+                               atol=1e-3, rtol=0)
+
+
+def test_the_level_gain_is_capped_so_that_near_silence_stays_quiet(speechlike):
+    whisper = torch.from_numpy(speechlike * np.float32(1e-4))[None]  # 80 dB down: far below any speech level
+    level = speech_level_db(LogMel(FeatureConfig(level_db=None)).mel(whisper).mean(1)[0].numpy())
+    assert -9.0 - level > MAX_LEVEL_GAIN_DB
+    # It gets exactly the largest gain, 30 dB, no more: the same features as the signal raised 30 dB.
+    normalized, _ = LogMel(FeatureConfig(level_db=-9.0))(whisper)
+    raised, _ = LogMel(FeatureConfig(level_db=None))(whisper * 10 ** (MAX_LEVEL_GAIN_DB / 20))
+    torch.testing.assert_close(normalized, raised, atol=1e-4, rtol=0)
 
 
 def test_normalizer_statistics():

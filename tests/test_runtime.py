@@ -30,11 +30,12 @@ def test_mel_filterbank_equals_torchaudios():
     np.testing.assert_allclose(mel_filterbank(16000, 512, 80), expected.numpy(), atol=1e-7)
 
 
+@pytest.mark.parametrize("level_db", [-9.0, None])
 @pytest.mark.parametrize("length", [32_000, 20_001, 399, 1])
-def test_numpy_log_mel_matches_the_torch_frontend(speechlike, length):
-    samples = speechlike[:length]
-    expected, frames = LogMel()(torch.from_numpy(samples)[None])
-    got = log_mel(samples, SETTINGS)
+def test_numpy_log_mel_matches_the_torch_frontend(speechlike, length, level_db):
+    samples = speechlike[:length] * np.float32(0.1)  # 20 dB down, so that the level normalization has work to do
+    expected, frames = LogMel(FeatureConfig(level_db=level_db))(torch.from_numpy(samples)[None])
+    got = log_mel(samples, {**SETTINGS, "level_db": level_db})
     assert got.shape == (frames.item(), 80)
     np.testing.assert_allclose(got, expected[0].numpy(), atol=2e-4, rtol=1e-4)
 
