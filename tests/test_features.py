@@ -39,7 +39,7 @@ def test_batched_equals_one_by_one(speechlike):
 def test_the_speech_level_is_moved_to_the_target_whatever_the_recording_gain(speechlike):
     frontend = LogMel(FeatureConfig(level_db=-9.0))
     loud, _ = frontend(torch.from_numpy(speechlike)[None])
-    for gain_db in (-25.0, 12.0):
+    for gain_db in (-15.0, 12.0):
         quiet, _ = frontend(torch.from_numpy(speechlike * np.float32(10 ** (gain_db / 20)))[None])
         torch.testing.assert_close(quiet, loud, atol=1e-3, rtol=0)
     # The level is the 95th percentile of the frames' mean mel power, here -9 dB after the gain.
