@@ -49,6 +49,19 @@ def test_array_and_file_give_the_same_transcript(transcriber):
     assert transcriber.transcribe(load_audio(path)) == transcriber.transcribe(path)
 
 
+def test_the_recording_level_does_not_change_the_transcript(transcriber):
+    """The bundled model's frontend moves every input's speech level to one target (FeatureConfig.level_db),
+    so a microphone 15 dB quieter or 6 dB louder than the recordings it learned from is heard the same."""
+    assert transcriber.backend.feature_config.level_db is not None
+    for path in sorted(ASSETS.glob("*.wav")) + sorted(ASSETS.glob("*.flac")):
+        samples = load_audio(path)
+        as_recorded = transcriber.transcribe(samples)
+        for gain_db in (-15, 6):
+            other = transcriber.transcribe(samples * np.float32(10 ** (gain_db / 20)))
+            assert other.text == as_recorded.text, (path.name, gain_db)
+            assert [(w.start_s, w.end_s) for w in other.words] == [(w.start_s, w.end_s) for w in as_recorded.words]
+
+
 def test_batched_equals_one_by_one(transcriber):
     signals = [load_audio(p) for p in sorted(ASSETS.glob("*.wav")) + sorted(ASSETS.glob("*.flac"))]
     batched = transcriber.transcribe_samples(signals)
