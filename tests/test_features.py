@@ -60,7 +60,7 @@ def test_the_level_gain_is_capped_so_that_near_silence_stays_quiet(speechlike):
     whisper = torch.from_numpy(speechlike * np.float32(1e-4))[None]  # 80 dB down: far below any speech level
     level = speech_level_db(LogMel(FeatureConfig(level_db=None)).mel(whisper).mean(1)[0].numpy())
     assert -9.0 - level > MAX_LEVEL_GAIN_DB
-    # It gets exactly the largest gain, 30 dB, no more: the same features as the signal raised 30 dB.
+    # It gets exactly the largest gain (20 dB), no more: the same features as the signal raised by that much.
     normalized, _ = LogMel(FeatureConfig(level_db=-9.0))(whisper)
     raised, _ = LogMel(FeatureConfig(level_db=None))(whisper * 10 ** (MAX_LEVEL_GAIN_DB / 20))
     torch.testing.assert_close(normalized, raised, atol=1e-4, rtol=0)
