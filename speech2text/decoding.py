@@ -448,7 +448,6 @@ class LanguageModelDecoder:
         self.tokens = [WORD_SEPARATOR if symbol == " " else symbol for symbol in vocabulary.symbols]
         tokens = Dictionary(self.tokens)
         separator = tokens.get_index(WORD_SEPARATOR)
-        self.separator_id = separator
         token_beam = min(BEAM_SIZE_TOKEN, len(self.tokens))
         self.character_lm = is_character_lm(lm_path)
         if self.character_lm and (words is not None or hotwords):
@@ -522,7 +521,7 @@ class LanguageModelDecoder:
         log_probs = np.ascontiguousarray(as_numpy(log_probs))
         transcripts = []
         for b, length in enumerate(as_numpy(lengths, np.int64).tolist()):
-            bounds = pause_bounds(log_probs[b, :length], self.vocabulary.blank_id, self.separator_id,
+            bounds = pause_bounds(log_probs[b, :length], self.vocabulary.blank_id, self.vocabulary.space_id,
                                   round(self.pause_s / frame_shift_s))
             stretches = [self._search(log_probs, b, start, end) for start, end in zip(bounds, bounds[1:])]
             if len(stretches) == 1:
