@@ -22,6 +22,7 @@ import importlib.resources
 import importlib.util
 import json
 import os
+import random
 import re
 import subprocess
 from pathlib import Path
@@ -49,6 +50,34 @@ _ESPEAK_TO_KOKORO = sorted(
 )  # fmt: skip
 # American English clean-up that misaki applies after the table.
 _KOKORO_US = (("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", ""))
+
+
+# Weak forms. People say "what is yer name" and "fish 'n' chips"; espeak-ng gives most function words their
+# citation form ("your" is jʊɹ, "and" ænd), so every synthetic voice over-articulates them and a model that
+# learned from them misses the reduced forms of real connected speech. An unstressed word (no ˈ or ˌ in
+# espeak's output) with one of these citation forms may be said in its weak form instead. Written here
+# because espeak-ng has no switch for it.
+WEAK_FORMS = {
+    "jʊɹ": "jɚ", "juː": "jə", "ænd": "ən", "ʌv": "əv", "kæn": "kən", "ɑːɹ": "ɚ", "fɔːɹ": "fɚ", "ɔːɹ": "ɚ",
+    "æz": "əz", "æt": "ət", "hæd": "həd", "hæz": "həz", "hɐz": "həz", "hæv": "həv", "wʌz": "wəz", "wɜː": "wɚ",
+    "hɜː": "hɚ", "fɹʌm": "fɹəm", "ðæt": "ðət", "ðæn": "ðən", "ʃæl": "ʃəl", "kʊd": "kəd", "wʊd": "wəd",
+    "ʃʊd": "ʃəd", "tuː": "tə", "sʌm": "səm", "bʌt": "bət",
+}  # fmt: skip
+
+
+def weaken(ipa: str, rate: float, rng: random.Random) -> str:
+    """espeak IPA with each unstressed function word in WEAK_FORMS said weakly with probability `rate`.
+
+    Ties ('^') are dropped from the words it changes; clause commas are kept.
+    """
+    if rate <= 0:
+        return ipa
+    words = []
+    for word in ipa.split(" "):
+        bare, comma = (word[:-1], ",") if word.endswith(",") else (word, "")
+        weak = WEAK_FORMS.get(bare.replace("^", ""))
+        words.append(weak + comma if weak and rng.random() < rate else word)
+    return " ".join(words)
 
 
 class VoiceUnavailable(Speech2TextError, RuntimeError):
@@ -115,10 +144,14 @@ def piper_ids(ipa: str, id_map: dict[str, list[int]]) -> list[int]:
     return ids + id_map["$"]
 
 
-def piper_speak(text: str, noise_scale: float, length_scale: float, noise_w: float) -> tuple[np.ndarray, int]:
-    """Float32 audio and its rate for `text` in Piper's joe voice; the three scales vary prosody and pace."""
+def piper_speak(
+    text: str, noise_scale: float, length_scale: float, noise_w: float, weak_forms: float = 0.0, seed: int | str = 0
+) -> tuple[np.ndarray, int]:
+    """Float32 audio and its rate for `text` in Piper's joe voice; the three scales vary prosody and pace,
+    `weak_forms` is the share of function words said in their weak forms (weaken, drawn from `seed`)."""
     session, config = _piper()
-    ids = piper_ids(espeak_ipa(text, config["espeak"]["voice"]), config["phoneme_id_map"])
+    ipa = weaken(espeak_ipa(text, config["espeak"]["voice"]), weak_forms, random.Random(seed))
+    ids = piper_ids(ipa, config["phoneme_id_map"])
     audio = session.run(
         None,
         {
@@ -187,10 +220,13 @@ def kokoro_style(weights: dict[str, float]) -> np.ndarray:
     return sum(packs[name] * (w / total) for name, w in weights.items())
 
 
-def kokoro_speak(text: str, weights: dict[str, float], speed: float) -> tuple[np.ndarray, int]:
-    """Float32 audio at 24 kHz for `text` in the voice blended from `weights`."""
+def kokoro_speak(
+    text: str, weights: dict[str, float], speed: float, weak_forms: float = 0.0, seed: int | str = 0
+) -> tuple[np.ndarray, int]:
+    """Float32 audio at 24 kHz for `text` in the voice blended from `weights` (weak_forms: as piper_speak)."""
     session, vocab = _kokoro()
-    tokens = [vocab[s] for s in kokoro_phonemes(espeak_ipa(text, "en-us", tie="^")) if s in vocab]
+    ipa = weaken(espeak_ipa(text, "en-us", tie="^"), weak_forms, random.Random(seed))
+    tokens = [vocab[s] for s in kokoro_phonemes(ipa) if s in vocab]
     tokens = tokens[:KOKORO_MAX_TOKENS]
     style = kokoro_style(weights)
     audio = session.run(

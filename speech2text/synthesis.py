@@ -196,6 +196,7 @@ def plan_corpus(
     realism: RealismConfig | None = RealismConfig(),
     engine_weights: dict[str, float] | None = None,
     kokoro_blends: int = KOKORO_BLENDS,
+    weak_forms: float = 0.0,
     seed: int = 0,
 ) -> dict[str, list[dict]]:
     """Jobs per split, deterministic in the seed: "train"; "dev", training voices on sentences kept out of
@@ -206,7 +207,9 @@ def plan_corpus(
     many hours; with `from_hours`, the training jobs planned before that many hours are left out (an
     earlier release heard them) and the rest keep the names a whole plan gives them. Each utterance draws a pool, then a voice in it: the pools are "recorded" (flite and
     festival, five recorded speakers), "espeak-ng" (its many synthetic voices), "piper" and "kokoro"
-    (neural voices trained on real people), drawn with `engine_weights` (default: equal).
+    (neural voices trained on real people), drawn with `engine_weights` (default: equal). `weak_forms`: the
+    share of unstressed function words that the training voices' neural engines say in their weak forms
+    ("yer" for "your": neural_voices.weaken); recorded in each voice.
     """
     rng = random.Random(seed)
     engines = engines or default_engines()
@@ -239,7 +242,8 @@ def plan_corpus(
 
     def train_voice() -> dict:
         pool = pools[rng.choices(pool_names, pool_weights)[0]]
-        return _with_settings(rng.choice(pool), rng)
+        voice = _with_settings(rng.choice(pool), rng)
+        return {**voice, "weak_forms": weak_forms} if weak_forms > 0 and voice["engine"] in NEURAL_ENGINES else voice
 
     # Dev and held-out jobs are drawn first, so that a plan for more hours only adds training jobs:
     # a corpus grows by running the same command with a larger --hours, keeping every file made.
@@ -459,10 +463,13 @@ def _neural_speak(job: dict) -> tuple[np.ndarray, int]:
     from . import neural_voices
 
     voice = job["voice"]
+    weak = {"weak_forms": voice.get("weak_forms", 0.0), "seed": f"{job['text']}|{voice['voice']}"}
     if voice["engine"] == "piper":
-        audio, rate = neural_voices.piper_speak(job["text"], voice["noise_scale"], voice["length_scale"], voice["noise_w"])
+        audio, rate = neural_voices.piper_speak(
+            job["text"], voice["noise_scale"], voice["length_scale"], voice["noise_w"], **weak
+        )
     else:
-        audio, rate = neural_voices.kokoro_speak(job["text"], voice["weights"], voice["speed"])
+        audio, rate = neural_voices.kokoro_speak(job["text"], voice["weights"], voice["speed"], **weak)
     return np.clip(audio, -1.0, 1.0), rate
 
 

@@ -72,6 +72,12 @@ def test_transcribe_refuses_numbers_that_would_silently_break_it(flags):
     assert flags[0] in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("share", ["1.5", "-0.1", "nan"])
+def test_synthesize_refuses_a_weak_form_share_outside_0_to_1(share):
+    result = run("synthesize", "--queries", "--weak-forms", share, "--out", "unused", timeout=60)
+    assert result.returncode == 2 and "--weak-forms" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_lm_tune_refuses_non_finite_grids():
     result = run("lm", "tune", "--manifest", "unused.jsonl", "--word-scores", "0,nan", timeout=60)
     assert result.returncode == 2 and "finite" in result.stderr

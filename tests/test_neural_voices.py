@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from speech2text import neural_voices
-from speech2text.neural_voices import blend_id, kokoro_phonemes, kokoro_voices, piper_ids
+from speech2text.neural_voices import blend_id, kokoro_phonemes, kokoro_voices, piper_ids, weaken
 from speech2text.synthesis import is_held_out, plan_corpus, voice_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,31 @@ def test_espeak_ipa_becomes_kokoro_symbols(espeak, kokoro):
 def test_piper_ids_follow_its_bos_pad_eos_convention():
     id_map = {"^": [1], "$": [2], "_": [0], "a": [14], "b": [15]}
     assert piper_ids("ab?", id_map) == [1, 0, 14, 0, 15, 0, 2]  # '?' is not in the map: dropped
+
+
+def test_weak_forms_change_only_unstressed_function_words():
+    ipa = "wˌʌt ɪz jʊ^ɹ nˈe^ɪm, ænd jˈʊɹ fɹˈɛndz kæn kˈʌm"  # "what is your name, and YOUR friends can come"
+    assert weaken(ipa, 1.0, random.Random(0)) == "wˌʌt ɪz jɚ nˈe^ɪm, ən jˈʊɹ fɹˈɛndz kən kˈʌm"
+    assert weaken(ipa, 0.0, random.Random(0)) == ipa
+    assert weaken("ðə kˈæt ænd,", 1.0, random.Random(0)) == "ðə kˈæt ən,"  # a clause's comma stays
+    assert kokoro_phonemes(weaken("jʊ^ɹ", 1.0, random.Random(0))) == "jəɹ"
+    # A share of them, drawn from the generator: the same seed gives the same words.
+    many = " ".join(["ænd"] * 400)
+    weak = weaken(many, 0.5, random.Random(3))
+    assert weak == weaken(many, 0.5, random.Random(3))
+    assert 150 < weak.split().count("ən") < 250
+
+
+def test_weak_forms_are_planned_for_neural_training_voices_only(tmp_path):
+    sentences = [f"sentence number {i}" for i in range(60)]
+    options = dict(engines=["piper", "kokoro", "espeak-ng"], holdout_voices={"jf_alpha"}, heldout_sentences=10)
+    plain = plan_corpus(sentences, tmp_path, **options)
+    weak = plan_corpus(sentences, tmp_path, weak_forms=0.4, **options)
+    assert all("weak_forms" not in job["voice"] for split in plain.values() for job in split)
+    for job, same in zip(weak["train"], plain["train"]):  # the same plan, the share added to neural voices
+        neural = job["voice"]["engine"] in ("piper", "kokoro")
+        assert job["voice"] == ({**same["voice"], "weak_forms": 0.4} if neural else same["voice"])
+    assert all("weak_forms" not in job["voice"] for job in weak["heldout"])  # held-out voices speak plainly
 
 
 def test_blend_ids_are_stable_and_name_their_shares():
@@ -92,7 +118,8 @@ def test_synthesize_command_with_neural_voices_records_voice_ids_and_weights(tmp
     text.write_text("the cat sat on the mat today\nturn on the kitchen lights please\nwhat time is it now\n")
     result = subprocess.run(
         [sys.executable, "-m", "speech2text", "synthesize", "--text", str(text), "--engines", "piper,kokoro",
-         "--copies", "2", "--heldout-sentences", "0", "--out", str(out), "--workers", "2", "--kokoro-blends", "2"],
+         "--copies", "2", "--heldout-sentences", "0", "--out", str(out), "--workers", "2", "--kokoro-blends", "2",
+         "--weak-forms", "0.5"],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -100,7 +127,7 @@ def test_synthesize_command_with_neural_voices_records_voice_ids_and_weights(tmp
     assert len(rows) == 6
     for row in rows:
         voice = row["voice"]
-        assert voice["engine"] in ("piper", "kokoro")
+        assert voice["engine"] in ("piper", "kokoro") and voice["weak_forms"] == 0.5
         if voice["engine"] == "kokoro":
             assert voice["voice"] == blend_id(voice["weights"])
     summary = json.loads((out / "summary.json").read_text())

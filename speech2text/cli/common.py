@@ -75,6 +75,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def share(text: str) -> float:
+    """A fraction from 0 to 1."""
+    value = finite_float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text!r}")
+    return value
+
+
 def float_list(text: str) -> list[float]:
     try:
         return [finite_float(item) for item in text.split(",")]

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, positive_int
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, positive_int, share
 
 
 def _words(text: str) -> set[str]:
@@ -97,6 +97,7 @@ def cmd_synthesize(args) -> int:
         realism=None if args.no_realism else RealismConfig(),
         engine_weights=args.engine_weights,
         **({"kokoro_blends": args.kokoro_blends} if args.kokoro_blends is not None else {}),
+        weak_forms=args.weak_forms,
         seed=args.seed,
     )
     if args.splits:
@@ -199,6 +200,14 @@ def add_parsers(sub) -> None:
         "--kokoro-blends",
         type=int,
         help="random Kokoro voice mixtures beside the 5 packs and their 10 pairs (default 24)",
+    )
+    p.add_argument(
+        "--weak-forms",
+        type=share,
+        default=0.0,
+        metavar="SHARE",
+        help="Piper and Kokoro say this share (0-1) of unstressed function words in their weak forms, "
+        "as people do ('what is yer name'); default 0: espeak-ng's citation forms",
     )
     p.add_argument("--no-realism", action="store_true", help="clean engine output: no room, noise, channel or tempo")
     p.add_argument("--min-words", type=positive_int, default=3, help="shortest --text sentence kept")
