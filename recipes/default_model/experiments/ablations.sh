@@ -10,6 +10,10 @@
 #                   with it (eq_short), and config.toml with it (eq_full); side by side
 #   vocal tract     config.toml with vocal tract length perturbation (augment.vtlp=[0.9,1.12]): vtlp_full
 #   digits          config.toml with synthetic single digits and digit strings (digits.toml): digits_full
+#   weak forms      the levelled release (2026-12-06, fifth session) fine-tuned 5 epochs x 6 h at lr 5e-4 with
+#                   an hour of new natural-voice speech that says function words in their weak forms
+#                   (weak_forms.toml: run_weak), against the same hour said in citation forms (run_plain);
+#                   side by side, a thread each
 # Every training resumes where it stopped. `select` averages the runs that start from the release
 # before (average.py) and scores every candidate on the three dev parts with the default decoder: the
 # rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
@@ -24,6 +28,7 @@ S2T="$PY -m speech2text"
 # The releases the arms start from, out of git history: 2026-11-26 (init.pt) and 2026-12-03.
 [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
 [ -f $W/en-small-2026-12-03.pt ] || git show 93e300a:speech2text/pretrained/en-small.pt > $W/en-small-2026-12-03.pt
+[ -f $W/en-small-level.pt ] || git show ef3ce53:speech2text/pretrained/en-small.pt > $W/en-small-level.pt
 
 train() {
   $S2T train $E/normalization.toml out_dir=$W/norm_global > $W/norm_global.log 2>&1 &
@@ -36,6 +41,31 @@ train() {
   $S2T train recipes/default_model/config.toml out_dir=$W/vtlp_full 'augment.vtlp=[0.9,1.12]' > $W/vtlp_full.log 2>&1
   digits_corpus
   $S2T train $E/digits.toml > $W/digits_full.log 2>&1
+  weak_corpora
+  $S2T train $E/weak_forms.toml threads=1 > $W/run_weak.log 2>&1 &
+  $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with neural_plain)]" \
+    > $W/run_plain.log 2>&1 &
+  wait
+}
+
+# One plan (seed 2: new Kokoro blends), an hour of natural voices (3 Kokoro : 2 Piper), said twice: with half
+# the unstressed function words in their weak forms, and in espeak's citation forms. No held-out sentence.
+weak_corpora() {
+  natural_hour --weak-forms 0.5 --out $W/neural_weak
+  natural_hour --weak-forms 0 --out $W/neural_plain
+}
+natural_hour() {
+  $S2T synthesize --text ../shared/data/text/*.txt --queries --hours 1.0 --engines piper,kokoro \
+    --engine-weights kokoro=3,piper=2 --holdout-voices jf_alpha --heldout-sentences 0 --dev-sentences 0 --seed 2 \
+    --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
+    --exclude $W/neural/heldout.jsonl --exclude $W/neural/dev.jsonl --workers $(nproc) "$@"
+}
+
+# weak_forms.toml's sources as a JSON list, with neural_weak swapped for the corpus named.
+manifests_with() {
+  $PY -c "import json, sys, tomllib
+sources = tomllib.load(open('$E/weak_forms.toml', 'rb'))['train_manifests']
+print(','.join(json.dumps(m.replace('neural_weak', sys.argv[1])) for m in sources))" "$1"
 }
 
 # Every training voice (natural and classic, 120 Kokoro blends) saying one digit, 100 voices per digit,
