@@ -65,18 +65,18 @@ WEAK_FORMS = {
 }  # fmt: skip
 
 
-def weaken(ipa: str, rate: float, rng: random.Random) -> str:
-    """espeak IPA with each unstressed function word in WEAK_FORMS said weakly with probability `rate`.
+def weaken(ipa: str, share: float, rng: random.Random) -> str:
+    """espeak IPA with each unstressed function word in WEAK_FORMS said weakly with probability `share`.
 
     Ties ('^') are dropped from the words it changes; clause commas are kept.
     """
-    if rate <= 0:
+    if share <= 0:
         return ipa
     words = []
     for word in ipa.split(" "):
         bare, comma = (word[:-1], ",") if word.endswith(",") else (word, "")
         weak = WEAK_FORMS.get(bare.replace("^", ""))
-        words.append(weak + comma if weak and rng.random() < rate else word)
+        words.append(weak + comma if weak and rng.random() < share else word)
     return " ".join(words)
 
 
