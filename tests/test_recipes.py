@@ -276,3 +276,18 @@ def test_the_default_recipe_averages_two_runs_and_exports_the_mean(fsdd_manifest
     refused = script("average.py", runs[0], mean, "-o", mean)  # never written over an input
     assert refused.returncode == 1
     assert refused.stderr == f"average.py: error: {mean}: this is also an input; write the output somewhere else\n"
+
+
+def test_the_conversation_grammar_never_says_a_demo_sentence():
+    """recipes/default_model/conversation.gram is spoken for training; the demo's three sentences
+    (assets/README.md) must stay in no acoustic training set, whatever the seed."""
+    from speech2text.grammar import Grammar
+
+    table = (ROOT / "assets/README.md").read_text()
+    demo = set(re.findall(r"^\| `[^`]+` \| [^|]+ \| ([a-z ]+) \|$", table, flags=re.M))
+    assert demo == {"what is your name", "set a timer for ten minutes", "what is the weather in paris"}
+    path = ROOT / "recipes/default_model/conversation.gram"
+    grammar = Grammar(path.read_text(), str(path))
+    said = {text for template in grammar.templates for text in grammar.expand(template)}
+    assert len(said) > 4000 and sum(" your " in f" {text} " for text in said) > 300
+    assert not demo & said
