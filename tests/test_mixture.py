@@ -65,10 +65,10 @@ def test_the_default_recipe_declares_one_weight_per_source():
 def test_the_default_recipes_experiments_are_valid_configs_on_its_dev_set():
     """Each ablation config of recipes/default_model/experiments parses, weighs its sources and selects on
     the recipe's own dev set (real and held-out speech), like config.toml; a source that config.toml lacks
-    is made by experiments/ablations.sh."""
+    is made by experiments/ablations.sh (or the natural_hours.sh it sources)."""
     recipe = Path(__file__).parents[1] / "recipes/default_model"
     default = TrainConfig.from_dict(read_config_file(recipe / "config.toml"))
-    script = (recipe / "experiments/ablations.sh").read_text()
+    script = (recipe / "experiments/ablations.sh").read_text() + (recipe / "natural_hours.sh").read_text()
     experiments = sorted((recipe / "experiments").glob("*.toml"))
     assert experiments
     for path in experiments:

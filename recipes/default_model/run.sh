@@ -4,7 +4,7 @@
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished files
 # (and grows a corpus when its hours are raised), training resumes from its last checkpoint.
 # Environment: PYTHON (.venv/bin/python), WORK (work/default_model), WORKERS (all cores),
-# NEURAL_HOURS (2.0) of Piper/Kokoro speech, CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
+# NEURAL_HOURS (2.0) of Piper/Kokoro speech (and two hours more, natural_hours.sh), CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
 # DEVICE (auto). Measured wall times and scores: recipes/default_model/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,11 +38,19 @@ prepare_real() {
 run_stage 1 prepare-real prepare_real
 # 2. Natural voices (the [voices] extra): Piper joe and Kokoro's packs and blends, one utterance in three
 # from Piper. Kokoro's jf_alpha and every blend containing it are held out: they read 250 sentences
-# nobody else says (heldout.jsonl). LJ Speech sentences are never spoken.
-run_stage 2 neural-voices $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-2.0} --engines piper,kokoro \
-  --engine-weights kokoro=2,piper=1 --holdout-voices jf_alpha --heldout-sentences 250 --dev-sentences 100 \
-  --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
-  --workers $WORKERS --out $W/neural
+# nobody else says (heldout.jsonl). LJ Speech sentences are never spoken. Then two more hours of the
+# same voices with new blends, small words in their weak forms half the time: one of text and queries,
+# one mostly of conversation.gram (natural_hours.sh; README, "weak forms" and "talk").
+source recipes/default_model/natural_hours.sh
+natural_voices() {
+  $S2T synthesize $TEXT --hours ${NEURAL_HOURS:-2.0} --engines piper,kokoro \
+    --engine-weights kokoro=2,piper=1 --holdout-voices jf_alpha --heldout-sentences 250 --dev-sentences 100 \
+    --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
+    --workers $WORKERS --out $W/neural
+  weak_hour
+  talk_hour
+}
+run_stage 2 neural-voices natural_voices
 # 3. The classic engines (espeak-ng, flite, festival; slt held out), never saying a held-out sentence.
 run_stage 3 classic-voices $S2T synthesize $TEXT --hours ${CLASSIC_HOURS:-1.5} --engines espeak-ng,flite,festival \
   --holdout-voices slt --heldout-sentences 0 --seed 1 \
@@ -60,19 +68,15 @@ dev_sets() {
 }
 run_stage 5 dev-sets dev_sets
 # 6. Training, as config.toml declares it: the mixture, the model, the schedule. It starts from the
-# release before it (en-small of 2026-12-06, kept in git history: itself the mean of two such runs from
-# the release of 2026-11-26). A second run from the same start adds vocal tract length perturbation
-# (augment.vtlp); the model is the mean of the weights of the two runs and of the release they start
-# from, the candidate with the lowest dev mean (recipes/default_model/README.md, "fourth session").
-# Its frontend moves every input's speech level to -6 dB (features.SPEECH_LEVEL_DB; the runs were
-# trained without it, and it was chosen on dev for their mean: README, "fifth session").
-MODEL=$W/average.pt
+# release before it (en-small of 2026-12-06 with the levelling frontend, kept in git history), so its
+# frontend moves every input's speech level to -6 dB (features.SPEECH_LEVEL_DB; README, "fifth
+# session"). The model is the run's best checkpoint: on dev it beat its mean with that release and
+# every candidate before it (README, "talk").
+MODEL=$W/run_talk/best.pt
 train() {
-  local start=$W/en-small-2026-12-06.pt
-  [ -f $start ] || git show a36f475:speech2text/pretrained/en-small.pt > $start
+  local start=$W/en-small-level.pt
+  [ -f $start ] || git show ef3ce53:speech2text/pretrained/en-small.pt > $start
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
-  $S2T train recipes/default_model/config.toml device=${DEVICE:-auto} out_dir=$W/run_vtlp 'augment.vtlp=[0.9,1.12]'
-  $PY recipes/default_model/average.py $W/run/best.pt $W/run_vtlp/best.pt $start --level-db -6 -o $MODEL
 }
 run_stage 6 train train
 # 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test

@@ -14,8 +14,8 @@
 #                   an hour of new natural-voice speech that says function words in their weak forms
 #                   (weak_forms.toml: run_weak), against the same hour said in citation forms (run_plain);
 #                   side by side, a thread each
-#   talk            weak_forms.toml plus an hour of natural voices saying conversation.gram's sentences to an
-#                   assistant, weak forms 0.5 (talk.toml: run_talk); its control is run_weak
+#                   The talk run that followed (weak_forms.toml plus an hour mostly of conversation.gram) is
+#                   config.toml since 2026-12-07: run.sh stage 6 trains it, stage 2 makes both hours
 # Every training resumes where it stopped. `select` averages the runs that start from the release
 # before (average.py) and scores every candidate on the three dev parts with the default decoder: the
 # rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
@@ -27,6 +27,7 @@ PY=${PYTHON:-.venv/bin/python}
 W=work/default_model
 E=recipes/default_model/experiments
 S2T="$PY -m speech2text"
+source recipes/default_model/natural_hours.sh
 # The releases the arms start from, out of git history: 2026-11-26 (init.pt) and 2026-12-03.
 [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
 [ -f $W/en-small-2026-12-03.pt ] || git show 93e300a:speech2text/pretrained/en-small.pt > $W/en-small-2026-12-03.pt
@@ -48,31 +49,13 @@ train() {
   $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with neural_plain)]" \
     > $W/run_plain.log 2>&1 &
   wait
-  talk_corpus
-  $S2T train $E/talk.toml > $W/run_talk.log 2>&1
 }
 
 # One plan (seed 2: new Kokoro blends), an hour of natural voices (3 Kokoro : 2 Piper), said twice: with half
 # the unstressed function words in their weak forms, and in espeak's citation forms. No held-out sentence.
 weak_corpora() {
-  natural_hour --weak-forms 0.5 --out $W/neural_weak
-  natural_hour --weak-forms 0 --out $W/neural_plain
-}
-# Seed 3: new blends. Half the sentences from recipes/default_model/conversation.gram ("what is your
-# favorite color", "tell my mother that i am on my way"), never one of the demo's three.
-talk_corpus() {
-  $S2T synthesize --text ../shared/data/text/*.txt --max-text-sentences 2500 --grammar recipes/default_model/conversation.gram \
-    --hours 1.0 --engines piper,kokoro --engine-weights kokoro=3,piper=2 --holdout-voices jf_alpha --heldout-sentences 0 \
-    --dev-sentences 0 --seed 3 --weak-forms 0.5 --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl \
-    --exclude $W/ljspeech_test.jsonl --exclude $W/neural/heldout.jsonl --exclude $W/neural/dev.jsonl --workers $(nproc) \
-    --out $W/neural_talk
-}
-
-natural_hour() {
-  $S2T synthesize --text ../shared/data/text/*.txt --queries --hours 1.0 --engines piper,kokoro \
-    --engine-weights kokoro=3,piper=2 --holdout-voices jf_alpha --heldout-sentences 0 --dev-sentences 0 --seed 2 \
-    --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
-    --exclude $W/neural/heldout.jsonl --exclude $W/neural/dev.jsonl --workers $(nproc) "$@"
+  weak_hour
+  natural_hour --text ../shared/data/text/*.txt --queries --seed 2 --weak-forms 0 --out $W/neural_plain
 }
 
 # weak_forms.toml's sources as a JSON list, with neural_weak swapped for the corpus named.
