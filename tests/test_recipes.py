@@ -237,8 +237,9 @@ def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
     assert (augment["speeds"], augment["vtlp"]) == ([0.9, 1.0, 1.1, 1.2], [0.9, 1.15])
 
 
-def test_the_default_recipe_averages_two_runs_and_exports_the_mean(fsdd_manifest, tmp_path):
-    """run.sh stage 6 and 9 in small: two runs from one start, trained differently, average.py, export.py."""
+def test_average_py_means_two_runs_and_export_py_exports_the_mean(fsdd_manifest, tmp_path):
+    """The default recipe's tools in small: two runs from one start, trained differently, average.py (the
+    releases before this one, experiments/ablations.sh select), export.py (run.sh stage 9)."""
     import torch
 
     from speech2text.augment import AugmentConfig

@@ -7,8 +7,8 @@ natural_hour() {
     --exclude $W/ljspeech_train.jsonl --exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl \
     --exclude $W/neural/heldout.jsonl --exclude $W/neural/dev.jsonl --workers ${WORKERS:-$(nproc)} "$@"
 }
-# Seed 2: new Kokoro blends, public-domain text and the assistant queries, the small words of half the
-# sentences in their weak forms (README, "weak forms").
+# Seed 2: new Kokoro blends, public-domain text and the assistant queries, each unstressed small word in
+# its weak form with probability 0.5 (README, "weak forms").
 weak_hour() {
   natural_hour --text ../shared/data/text/*.txt --queries --seed 2 --weak-forms 0.5 --out $W/neural_weak
 }

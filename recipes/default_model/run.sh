@@ -4,8 +4,8 @@
 # Stages are numbered and resumable: each writes a marker when done, synthesis keeps finished files
 # (and grows a corpus when its hours are raised), training resumes from its last checkpoint.
 # Environment: PYTHON (.venv/bin/python), WORK (work/default_model), WORKERS (all cores),
-# NEURAL_HOURS (2.0) of Piper/Kokoro speech (and two hours more, natural_hours.sh), CLASSIC_HOURS (1.5) of espeak-ng/flite/festival speech,
-# DEVICE (auto). Measured wall times and scores: recipes/default_model/README.md.
+# NEURAL_HOURS (2.0) of Piper/Kokoro speech (two hours more: natural_hours.sh), CLASSIC_HOURS (1.5) of
+# espeak-ng/flite/festival speech, DEVICE (auto). Measured wall times and scores: recipes/default_model/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/stages.sh
