@@ -4,12 +4,12 @@
 # Run from the repository root after recipes/default_model/run.sh stages 1-5 (data and test sets).
 #   normalization   the release of 2026-12-03 fine-tuned 3 epochs x 4 h, global against per-utterance
 #                   feature normalization (normalization.toml), both arms side by side, a thread each
-#   without_neural  the 2026-12-03 run (config.toml: the release before, 7 epochs x 6 h) without the
+#   without_neural  the 2026-12-03 run (round_2026-12-03.toml: the release before, 7 epochs x 6 h) without the
 #                   natural voices (without_neural.toml); its "with" arm is the release of 2026-12-03
 #   microphone      random microphone colouring (augment.eq_db=10): the global arm of normalization.toml
-#                   with it (eq_short), and config.toml with it (eq_full); side by side
-#   vocal tract     config.toml with vocal tract length perturbation (augment.vtlp=[0.9,1.12]): vtlp_full
-#   digits          config.toml with synthetic single digits and digit strings (digits.toml): digits_full
+#                   with it (eq_short), and round_2026-12-03.toml with it (eq_full); side by side
+#   vocal tract     round_2026-12-03.toml with vocal tract length perturbation (augment.vtlp=[0.9,1.12]): vtlp_full
+#   digits          round_2026-12-03.toml with synthetic single digits and digit strings (digits.toml): digits_full
 #   weak forms      the levelled release (2026-12-06, fifth session) fine-tuned 5 epochs x 6 h at lr 5e-4 with
 #                   an hour of new natural-voice speech that says function words in their weak forms
 #                   (weak_forms.toml: run_weak), against the same hour said in citation forms (run_plain);
@@ -39,9 +39,9 @@ train() {
   wait
   $S2T train $E/without_neural.toml > $W/without_neural.log 2>&1
   $S2T train $E/normalization.toml out_dir=$W/eq_short augment.eq_db=10 > $W/eq_short.log 2>&1 &
-  $S2T train recipes/default_model/config.toml out_dir=$W/eq_full augment.eq_db=10 threads=1 > $W/eq_full.log 2>&1 &
+  $S2T train $E/round_2026-12-03.toml out_dir=$W/eq_full augment.eq_db=10 threads=1 > $W/eq_full.log 2>&1 &
   wait
-  $S2T train recipes/default_model/config.toml out_dir=$W/vtlp_full 'augment.vtlp=[0.9,1.12]' > $W/vtlp_full.log 2>&1
+  $S2T train $E/round_2026-12-03.toml out_dir=$W/vtlp_full 'augment.vtlp=[0.9,1.12]' > $W/vtlp_full.log 2>&1
   digits_corpus
   $S2T train $E/digits.toml > $W/digits_full.log 2>&1
   weak_corpora
