@@ -79,17 +79,22 @@ train() {
   $S2T train recipes/default_model/config.toml device=${DEVICE:-auto}
 }
 run_stage 6 train train
-# 7. The word 3-gram LM: public-domain text plus the assistant grammar, minus every dev and test
-# sentence (FSDD's are single digit words: excluding them would drop every sentence with a number);
-# its weights tuned on dev.
+# 7. The word 3-gram LM: public-domain text plus the assistant grammar and conversation.gram, minus
+# every dev and test sentence (FSDD's are single digit words: excluding them would drop every sentence
+# with a number); its weights tuned on dev.
 HELD_OUT="--exclude $W/ljspeech_dev.jsonl --exclude $W/ljspeech_test.jsonl --exclude $W/neural/dev.jsonl \
   --exclude $W/neural/heldout.jsonl"
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
-  # The queries count twice: --prune drops trigrams seen once, and each query is one sentence of its
+  $PY -c "from pathlib import Path; from speech2text.grammar import Grammar
+print('\n'.join(Grammar(Path('recipes/default_model/conversation.gram').read_text()).sentences(seed=3)))" \
+    > $W/conversation.txt
+  # The grammars count twice: --prune drops trigrams seen once, and each query is one sentence of its
   # kind ("what is your name" lost its trigrams that way); they are the product's domain.
   cat $W/queries.txt $W/queries.txt > $W/queries_twice.txt
-  $S2T lm build ../shared/data/text/*.txt $W/queries_twice.txt -o $W/lm.arpa --prune $HELD_OUT
+  cat $W/conversation.txt $W/conversation.txt > $W/conversation_twice.txt
+  $S2T lm build ../shared/data/text/*.txt $W/queries_twice.txt $W/conversation_twice.txt -o $W/lm.arpa \
+    --prune $HELD_OUT
   $S2T lm tune --model $MODEL --lm $W/lm.arpa --manifest $W/dev.jsonl | tee $W/lm_tune.txt
 }
 run_stage 7 language-model build_lm
