@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Width and depth from nothing (width_depth.toml), trained and scored on the three dev parts:
+#   recipes/default_model/experiments/width_depth.sh [train|score]...   (default: both)
+# Arms by name (layers x hidden): 3x192 (the trainer's first default), 3x256 (the bundled size),
+# 4x256 and 3x320 (the two larger sizes within the 0.01 RTF goal, main README's architectures table).
+# Two arms train side by side, a thread each; every run resumes where it stopped. `score` gives each
+# arm's best checkpoint greedy and with the default decoder (the bundled LM), and the mean of the
+# three dev parts' WER, the rule the recipe selects by.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+PY=${PYTHON:-.venv/bin/python}
+W=work/default_model
+S2T="$PY -m speech2text"
+ARMS=(3x192 3x256 4x256 3x320)
+
+train_arm() {
+  local layers=${1%x*} hidden=${1#*x}
+  $S2T train recipes/default_model/experiments/width_depth.toml out_dir=$W/wd_$1 \
+    model.num_layers=$layers model.hidden_size=$hidden > $W/wd_$1.log 2>&1
+}
+
+train() {
+  train_arm 3x256 & train_arm 3x192 & wait
+  train_arm 4x256 & train_arm 3x320 & wait
+}
+
+score() {
+  local dev=(--manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl --manifest $W/neural_heldout_dev.jsonl)
+  mkdir -p $W/ablations
+  for arm in "${ARMS[@]}"; do
+    [ -f $W/wd_$arm/best.pt ] || { echo "$arm: not trained yet"; continue; }
+    for decoder in greedy lm; do
+      $S2T evaluate --model $W/wd_$arm/best.pt --runtime torch --decoder $decoder "${dev[@]}" --worst 0 \
+        2>/dev/null > $W/ablations/wd_${arm}_$decoder.txt
+      printf '%-6s %-6s %s\n' $arm $decoder "$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
+        END {printf "%.2f%% mean:%s", sum / n, parts}' $W/ablations/wd_${arm}_$decoder.txt)"
+    done
+  done | tee $W/ablations/width_depth.txt
+}
+
+steps=("$@"); [ ${#steps[@]} -gt 0 ] || steps=(train score)
+for step in "${steps[@]}"; do
+  case $step in train|score) $step ;; *) echo "unknown step $step (train, score)" >&2; exit 2 ;; esac
+done
