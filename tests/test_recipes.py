@@ -292,3 +292,63 @@ def test_the_conversation_grammar_never_says_a_demo_sentence():
     said = {text for template in grammar.templates for text in grammar.expand(template)}
     assert len(said) > 4000 and sum(" your " in f" {text} " for text in said) > 300
     assert not demo & said
+
+
+def listen_script():
+    sys.path.insert(0, str(ROOT / "recipes/default_model"))
+    try:
+        import listen
+    finally:
+        sys.path.pop(0)
+    return listen
+
+
+def test_listen_py_keeps_what_the_listener_understood_and_resumes(tmp_path):
+    """recipes/default_model/listen.py with a stand-in listener: exact kept rows, nothing heard twice, and a
+    line cut short by a kill is heard again."""
+    listen = listen_script()
+    manifest = tmp_path / "train.jsonl"
+    rows = [{"audio": f"a{i}.flac", "text": text, "duration": 1.0, "voice": {"engine": engine}}
+            for i, (text, engine) in enumerate([("set a timer", "espeak-ng"), ("red car", "espeak-ng"),
+                                                ("one two three four", "kokoro")])]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    said = {"a0.flac": "set a timer", "a1.flac": "bread", "a2.flac": "one two three for"}
+    calls = []
+
+    def hear(audio: str) -> str:
+        calls.append(Path(audio).name)
+        return said[Path(audio).name]
+
+    listen.listen(manifest, hear, max_wer=0.5)
+    heard, understood = listen.outputs(manifest)
+    assert [row["text"] for row in read_manifest(understood)] == ["set a timer", "one two three four"]
+    assert [json.loads(line)["wer"] for line in heard.read_text().splitlines()] == [0.0, 1.0, 0.25]
+    assert manifest.read_text() == "".join(json.dumps(row) + "\n" for row in rows)
+
+    heard.write_text(heard.read_text().splitlines()[0] + "\n" + '{"audio": "cut sh')
+    calls.clear()
+    listen.listen(manifest, hear, max_wer=0.2)
+    assert calls == ["a1.flac", "a2.flac"]
+    assert [row["text"] for row in read_manifest(understood)] == ["set a timer"]
+
+
+@pytest.mark.slow
+def test_listen_py_whisper_hears_the_demo_and_drops_a_wrong_label(tmp_path):
+    """The real listener (the `whisper` extra) on two demo files: the right label stays, a wrong one goes;
+    an unreadable file is left out with one line, and the script's own output is refused."""
+    manifest = tmp_path / "train.jsonl"
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not audio")
+    rows = [{"audio": str(ROOT / "assets/what_is_your_name.wav"), "text": "what is your name", "duration": 1.0},
+            {"audio": str(ROOT / "assets/set_a_timer.wav"), "text": "the weather in london", "duration": 1.0},
+            {"audio": str(broken), "text": "nothing", "duration": 1.0}]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    script = str(ROOT / "recipes/default_model/listen.py")
+    done = subprocess.run([sys.executable, script, str(manifest), "--threads", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "kept 1 of 3 utterances" in done.stdout
+    assert "broken.wav" in done.stderr and "Traceback" not in done.stderr
+    understood = read_manifest(tmp_path / "train.understood.jsonl")
+    assert [row["text"] for row in understood] == ["what is your name"]
+    refused = subprocess.run([sys.executable, script, str(tmp_path / "train.heard.jsonl")], capture_output=True, text=True)
+    assert refused.returncode == 1 and "own output" in refused.stderr
