@@ -65,7 +65,7 @@ def test_the_default_recipe_declares_one_weight_per_source():
 def test_the_default_recipes_experiments_are_valid_configs_on_its_dev_set():
     """Each ablation config of recipes/default_model/experiments parses, weighs its sources and selects on
     the recipe's own dev set (real and held-out speech), like config.toml; a source that config.toml lacks
-    is made by experiments/ablations.sh (or the natural_hours.sh it sources)."""
+    is made, or filtered by listen.py, in experiments/ablations.sh (or the natural_hours.sh it sources)."""
     recipe = Path(__file__).parents[1] / "recipes/default_model"
     default = TrainConfig.from_dict(read_config_file(recipe / "config.toml"))
     script = (recipe / "experiments/ablations.sh").read_text() + (recipe / "natural_hours.sh").read_text()
@@ -75,6 +75,10 @@ def test_the_default_recipes_experiments_are_valid_configs_on_its_dev_set():
         config = TrainConfig.from_dict(read_config_file(path))
         assert len(config.source_weights) == len(config.train_manifests), path.name
         for manifest in set(config.train_manifests) - set(default.train_manifests):
-            folder = Path(manifest).parent.name
-            assert f"--out $W/{folder}" in script, f"{path.name}: nothing makes {manifest}"
+            folder, name = Path(manifest).parent.name, Path(manifest).name
+            if name.endswith(".understood.jsonl"):  # recipes/default_model/listen.py's filter of a manifest
+                heard = f"$W/{folder}/{name.removesuffix('.understood.jsonl')}.jsonl"
+                assert f"listen.py {heard}" in script, f"{path.name}: nothing listens to {heard}"
+            else:
+                assert f"--out $W/{folder}" in script, f"{path.name}: nothing makes {manifest}"
         assert config.dev_manifest == default.dev_manifest and config.out_dir != default.out_dir, path.name

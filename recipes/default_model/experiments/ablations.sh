@@ -16,6 +16,8 @@
 #                   side by side, a thread each
 #                   The talk run that followed (weak_forms.toml plus an hour mostly of conversation.gram) is
 #                   config.toml since 2026-12-07: run.sh stage 6 trains it, stage 2 makes both hours
+#   listener        config.toml with the classic engines' utterances that whisper tiny.en cannot make out left
+#                   out (listen.py, then listened.toml: run_listened); its "without" arm is the shipped run
 # Every training resumes where it stopped. `select` averages the runs that start from the release
 # before (average.py) and scores every candidate on the three dev parts with the default decoder: the
 # rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
@@ -49,6 +51,8 @@ train() {
   $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with neural_plain)]" \
     > $W/run_plain.log 2>&1 &
   wait
+  $PY recipes/default_model/listen.py $W/synth/train.jsonl | tee $W/listen_synth.txt
+  $S2T train $E/listened.toml > $W/run_listened.log 2>&1
 }
 
 # One plan (seed 2: new Kokoro blends), an hour of natural voices (3 Kokoro : 2 Piper), said twice: with half
