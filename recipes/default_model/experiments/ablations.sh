@@ -16,8 +16,9 @@
 #                   side by side, a thread each
 #                   The talk run that followed (weak_forms.toml plus an hour mostly of conversation.gram) is
 #                   config.toml since 2026-12-07: run.sh stage 6 trains it, stage 2 makes both hours
-#   listener        config.toml with the classic engines' utterances that whisper tiny.en cannot make out left
-#                   out (listen.py, then listened.toml: run_listened); its "without" arm is the shipped run
+#   listener        the shipped en-small fine-tuned 3 epochs x 4 h at lr 5e-4 with the classic engines' utterances
+#                   that whisper tiny.en cannot make out left out (listen.py, listened.toml: listen_understood),
+#                   against the same with them kept (listen_all); side by side, a thread each
 # Every training resumes where it stopped. `select` averages the runs that start from the release
 # before (average.py) and scores every candidate on the three dev parts with the default decoder: the
 # rule picks the lowest mean of the three parts' WER. `score` puts every model through the same test
@@ -48,11 +49,15 @@ train() {
   $S2T train $E/digits.toml > $W/digits_full.log 2>&1
   weak_corpora
   $S2T train $E/weak_forms.toml threads=1 > $W/run_weak.log 2>&1 &
-  $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with neural_plain)]" \
+  $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with weak_forms.toml neural_weak neural_plain)]" \
     > $W/run_plain.log 2>&1 &
   wait
   $PY recipes/default_model/listen.py $W/synth/train.jsonl | tee $W/listen_synth.txt
-  $S2T train $E/listened.toml > $W/run_listened.log 2>&1
+  $S2T train $E/listened.toml > $W/listen_understood.log 2>&1 &
+  $S2T train $E/listened.toml out_dir=$W/listen_all \
+    "train_manifests=[$(manifests_with listened.toml synth/train.understood.jsonl synth/train.jsonl)]" \
+    > $W/listen_all.log 2>&1 &
+  wait
 }
 
 # One plan (seed 2: new Kokoro blends), an hour of natural voices (3 Kokoro : 2 Piper), said twice: with half
@@ -62,11 +67,11 @@ weak_corpora() {
   natural_hour --text ../shared/data/text/*.txt --queries --seed 2 --weak-forms 0 --out $W/neural_plain
 }
 
-# weak_forms.toml's sources as a JSON list, with neural_weak swapped for the corpus named.
+# manifests_with CONFIG OLD NEW: the experiment config's sources as a JSON list, OLD swapped for NEW in each.
 manifests_with() {
   $PY -c "import json, sys, tomllib
-sources = tomllib.load(open('$E/weak_forms.toml', 'rb'))['train_manifests']
-print(','.join(json.dumps(m.replace('neural_weak', sys.argv[1])) for m in sources))" "$1"
+sources = tomllib.load(open('$E/' + sys.argv[1], 'rb'))['train_manifests']
+print(','.join(json.dumps(m.replace(sys.argv[2], sys.argv[3])) for m in sources))" "$@"
 }
 
 # Every training voice (natural and classic, 120 Kokoro blends) saying one digit, 100 voices per digit,
@@ -119,7 +124,8 @@ score() {
   done
   mkdir -p $W/ablations
   for model in $W/en-small-2026-12-03.pt $W/norm_global/best.pt $W/norm_utterance/best.pt \
-      $W/without_neural/best.pt $W/eq_short/best.pt $W/eq_full/best.pt $W/vtlp_full/best.pt $W/soup/*.pt; do
+      $W/without_neural/best.pt $W/eq_short/best.pt $W/eq_full/best.pt $W/vtlp_full/best.pt $W/soup/*.pt \
+      $W/listen_understood/best.pt $W/listen_all/best.pt; do
     name=$(basename "$(dirname "$model")"); [ "$name" = default_model ] && name=shipped_2026-12-03
     [ "$name" = soup ] && name=mean_$(basename "$model" .pt)
     [ -f "$model" ] || { echo "== $name: not trained yet"; continue; }
