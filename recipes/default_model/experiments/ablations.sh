@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The ablations of recipes/default_model/README.md, trained and scored in one go:
-#   recipes/default_model/experiments/ablations.sh [train|select|score]...   (default: all three)
+#   recipes/default_model/experiments/ablations.sh [train|listener|select|score]...   (default: train select score;
+#   train ends with listener)
 # Run from the repository root after recipes/default_model/run.sh stages 1-5 (data and test sets).
 #   normalization   the release of 2026-12-03 fine-tuned 3 epochs x 4 h, global against per-utterance
 #                   feature normalization (normalization.toml), both arms side by side, a thread each
@@ -52,6 +53,10 @@ train() {
   $S2T train $E/weak_forms.toml threads=1 out_dir=$W/run_plain "train_manifests=[$(manifests_with weak_forms.toml neural_weak neural_plain)]" \
     > $W/run_plain.log 2>&1 &
   wait
+  listener
+}
+
+listener() {
   $PY recipes/default_model/listen.py $W/synth/train.jsonl | tee $W/listen_synth.txt
   $S2T train $E/listened.toml > $W/listen_understood.log 2>&1 &
   $S2T train $E/listened.toml out_dir=$W/listen_all \
@@ -139,5 +144,9 @@ score() {
 
 steps=("$@"); [ ${#steps[@]} -gt 0 ] || steps=(train select score)
 for step in "${steps[@]}"; do
-  case $step in train|score) $step ;; select) select_model ;; *) echo "unknown step $step (train, select, score)" >&2; exit 2 ;; esac
+  case $step in
+    train|listener|score) $step ;;
+    select) select_model ;;
+    *) echo "unknown step $step (train, listener, select, score)" >&2; exit 2 ;;
+  esac
 done
