@@ -56,13 +56,20 @@ train() {
   listener
 }
 
+# Two seeds of each arm, then both arms' dev scores, default decoder and greedy.
 listener() {
   $PY recipes/default_model/listen.py $W/synth/train.jsonl | tee $W/listen_synth.txt
-  $S2T train $E/listened.toml > $W/listen_understood.log 2>&1 &
-  $S2T train $E/listened.toml out_dir=$W/listen_all \
-    "train_manifests=[$(manifests_with listened.toml synth/train.understood.jsonl synth/train.jsonl)]" \
-    > $W/listen_all.log 2>&1 &
-  wait
+  local all="train_manifests=[$(manifests_with listened.toml synth/train.understood.jsonl synth/train.jsonl)]"
+  for seed in 0 1; do
+    local suffix=; [ $seed = 0 ] || suffix=_s$seed
+    $S2T train $E/listened.toml seed=$seed out_dir=$W/listen_understood$suffix > $W/listen_understood$suffix.log 2>&1 &
+    $S2T train $E/listened.toml seed=$seed out_dir=$W/listen_all$suffix "$all" > $W/listen_all$suffix.log 2>&1 &
+    wait
+  done
+  for run in listen_all listen_understood listen_all_s1 listen_understood_s1; do
+    dev_score $run $W/$run/best.pt
+    dev_score ${run}_greedy $W/$run/best.pt --decoder greedy
+  done | tee $W/ablations/listener.txt
 }
 
 # One plan (seed 2: new Kokoro blends), an hour of natural voices (3 Kokoro : 2 Piper), said twice: with half
@@ -104,9 +111,18 @@ declare -A RUNS=([s]=$W/en-small-2026-12-03.pt [w]=$W/without_neural/best.pt [f]
                  [v]=$W/vtlp_full/best.pt [d]=$W/digits_full/best.pt)
 MEANS=(sw sf swf sv fv sfv sd vd svd sfvd)
 
+# dev_score NAME MODEL [evaluate options]: the three dev parts (default decoder unless given), one line with their mean.
+dev_score() {
+  local name=$1 model=$2; shift 2
+  mkdir -p $W/ablations
+  $S2T evaluate --model "$model" --runtime torch --manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl \
+    --manifest $W/neural_heldout_dev.jsonl --worst 0 "$@" 2>/dev/null > $W/ablations/dev_$name.txt
+  printf '%-4s %s\n' $name "$(awk '/_dev /{sum += $3; n++} END {printf "%.2f%% mean of %d dev parts:", sum / n, n}' \
+    $W/ablations/dev_$name.txt) $(awk '/_dev /{printf " %s %s", $1, $3}' $W/ablations/dev_$name.txt)"
+}
+
 select_model() {
-  mkdir -p $W/soup $W/ablations
-  local dev=(--manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl --manifest $W/neural_heldout_dev.jsonl)
+  mkdir -p $W/soup
   for name in "${!RUNS[@]}" "${MEANS[@]}"; do
     if [ ${#name} -gt 1 ]; then
       local parts=(); for ((i = 0; i < ${#name}; i++)); do parts+=("${RUNS[${name:i:1}]}"); done
@@ -116,9 +132,7 @@ select_model() {
       model=${RUNS[$name]}
       [ -f "$model" ] || continue
     fi
-    $S2T evaluate --model "$model" --runtime torch "${dev[@]}" --worst 0 2>/dev/null > $W/ablations/dev_$name.txt
-    printf '%-4s %s\n' $name "$(awk '/_dev /{sum += $3; n++} END {printf "%.2f%% mean of %d dev parts:", sum / n, n}' \
-      $W/ablations/dev_$name.txt) $(awk '/_dev /{printf " %s %s", $1, $3}' $W/ablations/dev_$name.txt)"
+    dev_score $name "$model"
   done | sort -k2 -n | tee $W/ablations/select.txt
 }
 
