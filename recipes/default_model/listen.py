@@ -99,17 +99,18 @@ def main() -> None:
     parser.add_argument("--max-wer", type=float, default=0.5, help="keep utterances heard at most this wrong")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    whisper = whisper_tiny_en(args.threads)
+    own = [m for m in args.manifests if m.name.endswith((".heard.jsonl", ".understood.jsonl"))]
+    for manifest in own:
+        print(f"listen.py: error: {manifest} is this script's own output", file=sys.stderr)
+    failed = len(own)
+    manifests = [m for m in args.manifests if m not in own]
+    if manifests:  # the listener loads only when there is something to hear
+        whisper = whisper_tiny_en(args.threads)
 
     def hear(audio: str) -> str:
         return whisper(load_audio(audio))
 
-    failed = 0
-    for manifest in args.manifests:
-        if manifest.name.endswith((".heard.jsonl", ".understood.jsonl")):
-            print(f"listen.py: error: {manifest} is this script's own output", file=sys.stderr)
-            failed += 1
-            continue
+    for manifest in manifests:
         try:
             report(manifest, listen(manifest, hear, args.max_wer), args.max_wer)
         except Speech2TextError as error:
