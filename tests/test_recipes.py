@@ -352,3 +352,84 @@ def test_listen_py_whisper_hears_the_demo_and_drops_a_wrong_label(tmp_path):
     assert [row["text"] for row in understood] == ["what is your name"]
     refused = subprocess.run([sys.executable, script, str(tmp_path / "train.heard.jsonl")], capture_output=True, text=True)
     assert refused.returncode == 1 and "own output" in refused.stderr
+
+
+def test_pack_py_packs_a_config_derives_its_augmented_rows_and_trains_from_it(fsdd_manifest, tmp_path):
+    """recipes/default_model/pack.py (gpu.sh): a config's manifests in Ogg Opus, augment_real.py's rows
+    made again from their packed source, a broken file left out in one line, and the pack trains."""
+    import torch
+
+    from speech2text.audio import load_audio
+    from speech2text.checkpoint import Checkpoint, save_checkpoint
+    from speech2text.features import FeatureConfig
+    from speech2text.model import AcousticModel, ModelConfig
+    from speech2text.synthesis import apply_realism
+    from speech2text.text import Vocabulary
+
+    def script(*args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+    recipe = ROOT / "recipes/default_model"
+    real = tmp_path / "data/digits.jsonl"
+    broken = tmp_path / "data/broken.flac"
+    real.parent.mkdir()
+    broken.write_bytes(b"not audio at all" * 100)
+    real.write_text(fsdd_manifest.read_text())
+    aug = tmp_path / "data/aug"
+    assert script(recipe / "augment_real.py", real, "--out", aug, "--copies", "2", "--workers", "1").returncode == 0
+    real.write_text(fsdd_manifest.read_text() + json.dumps({"audio": str(broken), "text": "two", "duration": 1.0}) + "\n")
+    start = tmp_path / "start.pt"
+    save_checkpoint(start, Checkpoint(AcousticModel(ModelConfig(hidden_size=16, num_layers=1, conv_channels=16)),
+                                      FeatureConfig(), Vocabulary(), {"name": "start"}))
+    config = tmp_path / "config.toml"
+    config.write_text(f'train_manifests = ["{real}", "{aug}/digits.jsonl"]\nsource_weights = [1.0, 1.0]\n'
+                      f'dev_manifest = "{real}"\ninit_from = "{start}"\nout_dir = "{tmp_path / "run"}"\n')
+    inputs = {path: path.read_bytes() for path in [real, aug / "digits.jsonl", config, start]}
+    pack = tmp_path / "pack"
+
+    packed = script(recipe / "pack.py", "pack", config, "--out", pack, "--workers", "1")
+    assert packed.returncode == 0, packed.stderr
+    assert "Traceback" not in packed.stderr
+    assert [line for line in packed.stderr.splitlines() if "broken" in line] == [
+        f"pack.py: {broken}: {load_audio_error(broken)}; left out"]
+    assert {path: path.read_bytes() for path in inputs} == inputs
+    settings = json.loads((pack / "config.json").read_text())
+    assert settings["train_manifests"] == [str(pack / "digits.jsonl"), str(pack / "aug_digits.jsonl")]
+    assert (settings["dev_manifest"], settings["init_from"]) == (str(pack / "digits.jsonl"), str(pack / "init.pt"))
+    rows, derived = read_manifest(pack / "digits.jsonl"), read_manifest(pack / "aug_digits.jsonl")
+    assert [row["text"] for row in rows] == [json.loads(line)["text"] for line in fsdd_manifest.read_text().splitlines()]
+    assert sorted(path.name for path in pack.glob("audio/*/*")) == [f"00000{i}.opus" for i in range(4)]
+    for row, original in zip(rows, read_manifest(fsdd_manifest)):
+        decoded, clean = load_audio(row["audio"]), load_audio(original["audio"])
+        assert abs(len(decoded) / 16_000 - row["duration"]) < 1e-3
+        assert np.corrcoef(decoded, clean)[0, 1] > 0.9  # 12 kbps wideband speech: the same waveform, near enough
+    assert [row["source"] for row in derived] == [f"audio/digits/00000{i // 2}.opus" for i in range(8)]
+    assert not any(Path(row["audio"]).exists() for row in derived)
+
+    unpacked = script(recipe / "pack.py", "unpack", pack, "--workers", "1")
+    assert unpacked.returncode == 0, unpacked.stderr
+    assert unpacked.stdout.splitlines()[-1] == "8 of 8 derived rows in place"
+    for row in derived:
+        made, _ = soundfile.read(row["audio"], dtype="float32")
+        expected = apply_realism(load_audio(pack / row["source"]), row["realism"])
+        assert np.abs(made - expected).max() < 1 / 2**15 + 1e-6  # written as 16-bit PCM
+        assert abs(len(made) / 16_000 - row["duration"]) < 1e-3
+    stamps = {path: path.stat().st_mtime_ns for path in pack.glob("*/*/*")}
+    assert script(recipe / "pack.py", "pack", config, "--out", pack, "--workers", "1").returncode == 0
+    assert script(recipe / "pack.py", "unpack", pack, "--workers", "1").returncode == 0
+    assert {path: path.stat().st_mtime_ns for path in pack.glob("*/*/*")} == stamps  # both resume
+
+    trained = script("-m", "speech2text", "train", pack / "config.json", "max_steps=2", "warmup_steps=1",
+                     "progress=false", "threads=1", "num_workers=0", "max_batch_s=100", f"out_dir={tmp_path / 'run'}")
+    assert trained.returncode == 0, trained.stderr
+    assert torch.load(tmp_path / "run/best.pt", weights_only=True)
+    refused = script(recipe / "pack.py", "unpack", tmp_path / "data")
+    assert (refused.returncode, refused.stderr) == (1, f"pack.py: {tmp_path / 'data'} holds no pack.json: not a pack\n")
+
+
+def load_audio_error(path: Path) -> str:
+    from speech2text.audio import AudioError, load_audio
+
+    with pytest.raises(AudioError) as error:
+        load_audio(path)
+    return str(error.value)

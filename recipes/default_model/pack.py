@@ -1,0 +1,206 @@
+"""A training config's speech in Ogg Opus, small enough to carry to a lent GPU machine, and back out there.
+
+    python recipes/default_model/pack.py pack recipes/default_model/experiments/scratch.toml --out work/pack
+    python recipes/default_model/pack.py unpack work/pack --workers 16          (on the GPU machine)
+    python -m speech2text train work/pack/config.json device=cuda out_dir=/tmp/run
+
+The device tool carries at most 64 MiB a call (the tracked tree, about 22 MiB, included) and the GPU
+machine reaches no network, so the corpus travels compressed: every manifest the config names (its
+training sources and its dev set) is encoded at 16 kHz in Ogg Opus (--kbps, 12 by default: wideband
+speech, about 5.4 MB an hour). Rows that augment_real.py made from another packed row (they keep their
+`source` and `realism`) are not encoded at all: `unpack` makes them again from the packed source with
+the same room, noise and channel, on all cores. Packed manifests are written beside their audio with
+relative paths, and config.json is the config with its paths pointing into the pack (init_from is
+copied in). Both steps resume: finished files are kept. A row whose audio cannot be read is left out,
+with one line saying so; nothing outside --out is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+
+import soundfile
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from speech2text.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from speech2text.errors import Speech2TextError  # noqa: E402
+from speech2text.manifest import SkippedRows, read_manifest, write_manifest  # noqa: E402
+from speech2text.synthesis import apply_realism  # noqa: E402
+from speech2text.train import read_config_file  # noqa: E402
+
+INDEX = "pack.json"
+
+
+def opus_level(kbps: float) -> float:
+    """libsndfile's Opus compression level for a bitrate: it maps level 0..1 linearly onto 256..6 kbps."""
+    if not 6 <= kbps <= 256:
+        raise SystemExit(f"pack.py: --kbps {kbps}: Opus in libsndfile takes 6 to 256 kbps")
+    return (256 - kbps) / 250
+
+
+def _write_new(path: Path, samples, **format) -> None:
+    """Write through a partial file, so that a kill never leaves a short file under the final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.partial{path.suffix}")
+    soundfile.write(partial, samples, SAMPLE_RATE, **format)
+    partial.rename(path)
+
+
+def _encode(job: tuple[str, str, float]) -> tuple[str, str] | None:
+    """(source, reason) when the source cannot be read or the file cannot be written."""
+    source, target, level = job
+    if Path(target).exists():
+        return None
+    try:
+        _write_new(Path(target), load_audio(source), format="OGG", subtype="OPUS", compression_level=level)
+    except (Speech2TextError, soundfile.LibsndfileError, OSError) as error:
+        return source, str(error)
+    return None
+
+
+def _derive(job: tuple[str, str, dict]) -> tuple[str, str] | None:
+    source, target, realism = job
+    if Path(target).exists():
+        return None
+    try:
+        _write_new(Path(target), apply_realism(load_audio(source), realism), subtype="PCM_16")
+    except (Speech2TextError, soundfile.LibsndfileError, OSError) as error:
+        return source, str(error)
+    return None
+
+
+def _names(manifests: list[str]) -> dict[str, str]:
+    """Each manifest's name in the pack: its path under the manifests' common folder, '/' as '_'."""
+    root = os.path.commonpath([str(Path(m).resolve().parent) for m in manifests])
+    names = {m: str(Path(m).resolve().relative_to(root).with_suffix("")).replace(os.sep, "_") for m in manifests}
+    if len(set(names.values())) < len(names):
+        raise SystemExit(f"pack.py: two manifests would share a name in the pack: {sorted(names.values())}")
+    return names
+
+
+def _run(jobs: list, work, workers: int, desc: str) -> list[str]:
+    with Pool(workers) as pool:
+        return [e for e in tqdm(pool.imap(work, jobs, chunksize=8), total=len(jobs), desc=desc) if e]
+
+
+def pack(config_path: Path, out: Path, kbps: float, workers: int) -> None:
+    config = read_config_file(config_path)
+    manifests = list(dict.fromkeys([*config["train_manifests"], *filter(None, [config.get("dev_manifest")])]))
+    names = _names(manifests)
+    level = opus_level(kbps)
+    out.mkdir(parents=True, exist_ok=True)
+    skipped = SkippedRows()
+    rows = {m: read_manifest(m, skipped) for m in manifests}
+    # Every encoded row's file by its original path: a row the realism pass made from one is derived.
+    packed_as: dict[str, str] = {}
+    for manifest in manifests:
+        for i, row in enumerate(rows[manifest]):
+            if not _is_derived(row):
+                packed_as.setdefault(_key(row["audio"]), f"audio/{names[manifest]}/{i:06d}.opus")
+    # Each packed row with the original file it depends on, so that an unreadable one drops its rows.
+    packed: dict[str, list[tuple[dict, str]]] = {m: [] for m in manifests}
+    encode = []
+    for manifest in manifests:
+        name = names[manifest]
+        for i, row in enumerate(rows[manifest]):
+            if _is_derived(row) and _key(row["source"]) in packed_as:
+                origin = _key(row["source"])
+                packed[manifest].append(({**row, "audio": f"derived/{name}/{i:06d}.flac", "source": packed_as[origin]}, origin))
+            else:
+                audio = f"audio/{name}/{i:06d}.opus"
+                encode.append((row["audio"], str(out / audio), level))
+                packed[manifest].append(({**row, "audio": audio}, _key(row["audio"])))
+    failed = set()
+    for source, reason in _run(encode, _encode, workers, "encode"):
+        print(f"pack.py: {source}: {reason}; left out", file=sys.stderr)
+        failed.add(_key(source))
+    kept = {m: [row for row, origin in packed[m] if origin not in failed] for m in manifests}
+    for manifest in manifests:
+        write_manifest(out / f"{names[manifest]}.jsonl", kept[manifest])
+    config = json.loads(json.dumps(config))
+    config["train_manifests"] = [str(out / f"{names[m]}.jsonl") for m in config["train_manifests"]]
+    if config.get("dev_manifest"):
+        config["dev_manifest"] = str(out / f"{names[config['dev_manifest']]}.jsonl")
+    if config.get("init_from") and Path(config["init_from"]).is_file():
+        shutil.copyfile(config["init_from"], out / "init.pt")
+        config["init_from"] = str(out / "init.pt")
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    derived = [names[m] for m in manifests if any(row["audio"].startswith("derived/") for row in kept[m])]
+    index = {"kbps": kbps, "config": str(config_path), "derived": derived}
+    (out / INDEX).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    if skipped.total:
+        print(f"pack.py: {skipped.summary()}", file=sys.stderr)
+    report(out, manifests, names, kept)
+
+
+def _is_derived(row: dict) -> bool:
+    return "realism" in row and "source" in row
+
+
+def _key(audio: str) -> str:
+    return str(Path(audio).resolve())
+
+
+def report(out: Path, manifests: list[str], names: dict[str, str], packed_rows: dict[str, list[dict]]) -> None:
+    total = 0
+    print(f"{'manifest':<32} {'rows':>6} {'hours':>6} {'derived':>8} {'MiB':>6}")
+    for manifest in manifests:
+        folder = out / "audio" / names[manifest]
+        size = sum(f.stat().st_size for f in folder.glob("*.opus")) if folder.is_dir() else 0
+        total += size
+        rows = packed_rows[manifest]
+        hours = sum(r["duration"] for r in rows) / 3600
+        derived = sum(r["audio"].startswith("derived/") for r in rows)
+        print(f"{names[manifest]:<32} {len(rows):>6} {hours:>6.2f} {derived:>8} {size / 2**20:>6.1f}")
+    extra = sum(f.stat().st_size for f in out.glob("*") if f.is_file())
+    print(f"{'pack':<32} {'':>6} {'':>6} {'':>8} {(total + extra) / 2**20:>6.1f}  (manifests, config and init_from included)")
+
+
+def unpack(out: Path, workers: int) -> None:
+    index_file = out / INDEX
+    if not index_file.is_file():
+        raise SystemExit(f"pack.py: {out} holds no {INDEX}: not a pack")
+    index = json.loads(index_file.read_text())
+    jobs = []
+    for name in index["derived"]:
+        for row in read_manifest(out / f"{name}.jsonl"):
+            if "realism" in row and "source" in row:
+                jobs.append((str(out / row["source"]), row["audio"], row["realism"]))
+    errors = _run(jobs, _derive, workers, "derive")
+    for error in errors:
+        print(f"pack.py: could not derive from {error}", file=sys.stderr)
+    print(f"{len(jobs) - len(errors)} of {len(jobs)} derived rows in place")
+    if errors:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    steps = parser.add_subparsers(dest="step", required=True)
+    pack_step = steps.add_parser("pack", help="encode a config's manifests into a folder")
+    pack_step.add_argument("config", type=Path)
+    pack_step.add_argument("--out", type=Path, required=True)
+    pack_step.add_argument("--kbps", type=float, default=12.0)
+    pack_step.add_argument("--workers", type=int, default=os.cpu_count())
+    unpack_step = steps.add_parser("unpack", help="make a pack's derived rows again")
+    unpack_step.add_argument("pack", type=Path)
+    unpack_step.add_argument("--workers", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    try:
+        if args.step == "pack":
+            pack(args.config, args.out, args.kbps, args.workers)
+        else:
+            unpack(args.pack, args.workers)
+    except Speech2TextError as error:
+        raise SystemExit(f"pack.py: {error}") from None
+
+
+if __name__ == "__main__":
+    main()
