@@ -403,6 +403,8 @@ def test_pack_py_packs_a_config_derives_its_augmented_rows_and_trains_from_it(fs
         decoded, clean = load_audio(row["audio"]), load_audio(original["audio"])
         assert abs(len(decoded) / 16_000 - row["duration"]) < 1e-3
         assert np.corrcoef(decoded, clean)[0, 1] > 0.9  # 12 kbps wideband speech: the same waveform, near enough
+    assert all(set(row) == {"audio", "text", "duration"} for row in rows)  # the synthesis details stay here
+    assert all(set(row) == {"audio", "text", "duration", "source", "realism"} for row in derived)
     assert [row["source"] for row in derived] == [f"audio/digits/00000{i // 2}.opus" for i in range(8)]
     assert not any(Path(row["audio"]).exists() for row in derived)
 
