@@ -20,8 +20,11 @@ train_arm() {
 }
 
 train() {
-  train_arm 3x256 & train_arm 3x192 & wait
-  train_arm 4x256 & train_arm 3x320 & wait
+  for arm in 3x256 3x192 4x256 3x320; do  # two at a time: the next arm starts as soon as one ends
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+    train_arm $arm &
+  done
+  wait
 }
 
 score() {
