@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import tarfile
 import sys
 from pathlib import Path
 
@@ -354,13 +355,12 @@ def test_listen_py_whisper_hears_the_demo_and_drops_a_wrong_label(tmp_path):
     assert refused.returncode == 1 and "own output" in refused.stderr
 
 
-def test_pack_py_packs_a_config_derives_its_augmented_rows_and_trains_from_it(fsdd_manifest, tmp_path):
-    """recipes/default_model/pack.py (gpu.sh): a config's manifests in Ogg Opus, augment_real.py's rows
-    made again from their packed source, a broken file left out in one line, and the pack trains."""
-    import torch
-
+def test_pack_py_and_gpu_sh_pack_derive_train_and_return_a_run(fsdd_manifest, tmp_path):
+    """recipes/default_model/pack.py and gpu.sh: a config's manifests in Ogg Opus, augment_real.py's rows
+    made again from their packed source, a broken file left out in one line, and gpu.sh's `train` (here
+    on the CPU) trains the pack and leaves what comes back from a device call."""
     from speech2text.audio import load_audio
-    from speech2text.checkpoint import Checkpoint, save_checkpoint
+    from speech2text.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
     from speech2text.features import FeatureConfig
     from speech2text.model import AcousticModel, ModelConfig
     from speech2text.synthesis import apply_realism
@@ -385,7 +385,7 @@ def test_pack_py_packs_a_config_derives_its_augmented_rows_and_trains_from_it(fs
     config.write_text(f'train_manifests = ["{real}", "{aug}/digits.jsonl"]\nsource_weights = [1.0, 1.0]\n'
                       f'dev_manifest = "{real}"\ninit_from = "{start}"\nout_dir = "{tmp_path / "run"}"\n')
     inputs = {path: path.read_bytes() for path in [real, aug / "digits.jsonl", config, start]}
-    pack = tmp_path / "pack"
+    pack = tmp_path / "gpu/pack"
 
     packed = script(recipe / "pack.py", "pack", config, "--out", pack, "--workers", "1")
     assert packed.returncode == 0, packed.stderr
@@ -421,10 +421,20 @@ def test_pack_py_packs_a_config_derives_its_augmented_rows_and_trains_from_it(fs
     assert script(recipe / "pack.py", "unpack", pack, "--workers", "1").returncode == 0
     assert {path: path.stat().st_mtime_ns for path in pack.glob("*/*/*")} == stamps  # both resume
 
-    trained = script("-m", "speech2text", "train", pack / "config.json", "max_steps=2", "warmup_steps=1",
-                     "progress=false", "threads=1", "num_workers=0", "max_batch_s=100", f"out_dir={tmp_path / 'run'}")
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "GPU_DIR": str(pack.parent), "OUT": str(out), "PYTHON": sys.executable, "DEVICE": "cpu"}
+    trained = subprocess.run(["bash", str(recipe / "gpu.sh"), "train", "2", "max_steps=2", "warmup_steps=1",
+                              "num_workers=0", "threads=1", "max_batch_s=100"], env=env, capture_output=True, text=True,
+                             timeout=300, cwd=ROOT)
     assert trained.returncode == 0, trained.stderr
-    assert torch.load(tmp_path / "run/best.pt", weights_only=True)
+    assert "gpu.sh: training ended with status 0" in (out / "train.log").read_text()
+    assert load_checkpoint(out / "best.pt").metadata["weights"] == "float16"
+    with tarfile.open(out / "run.tar.gz") as archive:
+        assert sorted(archive.getnames()) == ["config.json", "metrics.jsonl", "metrics.png"]
+    joined = tmp_path / "last.pt"
+    joined.write_bytes(b"".join(part.read_bytes() for part in sorted(out.glob("last.pt.part-*"))))
+    assert load_checkpoint(joined).trainer_state["progress"]["step"] == 2
     refused = script(recipe / "pack.py", "unpack", tmp_path / "data")
     assert (refused.returncode, refused.stderr) == (1, f"pack.py: {tmp_path / 'data'} holds no pack.json: not a pack\n")
 

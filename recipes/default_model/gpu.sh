@@ -6,11 +6,14 @@
 #   recipes/default_model/gpu.sh train [MINUTES] [KEY=VALUE...]   there, with carry ["work/gpu"]
 # `train` installs the wheels, makes the pack's derived rows again on every core, trains the packed
 # config on CUDA for at most MINUTES (7), and leaves under $OUT what comes back: best.pt as float16
-# (export.py), metrics.jsonl, metrics.png, config.json and the log. A stopped run keeps its best.pt
-# from the last dev evaluation, so a short call still returns a model. Measured: recipe README, "GPU".
+# (export.py), the log, run.tar.gz (metrics.jsonl, metrics.png, config.json) and last.pt in parts:
+#   cat last.pt.part-* > work/default_model/scratch/last.pt   (then scratch.toml goes on here, on the CPU)
+# A stopped run keeps its best.pt from the last dev evaluation, so a short call still returns a model.
+# Measured: recipe README, "Training on a lent GPU". Environment: GPU_DIR (work/gpu), PYTHON (python3
+# there, .venv/bin/python for prepare), DEVICE (cuda; the tests run `train` on the CPU).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=work/gpu
+G=${GPU_DIR:-work/gpu}
 LIMIT_MIB=64
 
 prepare() {
@@ -34,16 +37,23 @@ prepare() {
 train() {
   local minutes=${1:-7}; shift || true
   : "${OUT:?gpu.sh train runs on the device machine, where OUT is set}"
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site $G/wheels/*.whl
-  export PYTHONPATH=/tmp/site
-  python3 recipes/default_model/pack.py unpack $G/pack --workers "$(nproc)"
-  local run=/tmp/gpu_run status=0
-  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $OUT/train.log
-  timeout --signal=TERM "${minutes}m" python3 -m speech2text train $G/pack/config.json device=cuda \
+  local py=${PYTHON:-python3} run status=0
+  run=$(mktemp -d /tmp/gpu_run.XXXXXX)
+  if ! $py -c "import soundfile, jiwer, num2words, pyroomacoustics" 2>/dev/null; then
+    $py -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site $G/wheels/*.whl
+    export PYTHONPATH=/tmp/site
+  fi
+  $py recipes/default_model/pack.py unpack $G/pack --workers "$(nproc)"
+  { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 || true; } | tee $OUT/train.log
+  timeout --signal=TERM "${minutes}m" $py -m speech2text train $G/pack/config.json device=${DEVICE:-cuda} \
     num_workers=8 threads=2 progress=false out_dir=$run "$@" 2>&1 | tee -a $OUT/train.log || status=$?
   echo "gpu.sh: training ended with status $status after at most $minutes min" | tee -a $OUT/train.log
-  cp $run/metrics.jsonl $run/metrics.png $run/config.json $OUT/ 2>/dev/null || true
-  python3 recipes/default_model/export.py $run/best.pt $OUT/best.pt | tee -a $OUT/train.log
+  # At most 8 files of 16 MiB come back: the run's small files in one archive, and the full checkpoint
+  # (54 MB with its optimizer) in parts, which joined in a run folder here resume on this CPU. A run
+  # stopped before its first checkpoint or dev evaluation has no last.pt or best.pt to send.
+  tar -C $run -czf $OUT/run.tar.gz $(cd $run && ls metrics.jsonl metrics.png config.json 2>/dev/null)
+  if [ -f $run/last.pt ]; then split -b 15M $run/last.pt $OUT/last.pt.part-; fi
+  if [ -f $run/best.pt ]; then $py recipes/default_model/export.py $run/best.pt $OUT/best.pt | tee -a $OUT/train.log; fi
 }
 
 case ${1:-} in
