@@ -435,6 +435,11 @@ def test_pack_py_and_gpu_sh_pack_derive_train_and_return_a_run(fsdd_manifest, tm
     joined = tmp_path / "last.pt"
     joined.write_bytes(b"".join(part.read_bytes() for part in sorted(out.glob("last.pt.part-*"))))
     assert load_checkpoint(joined).trainer_state["progress"]["step"] == 2
+    over_input = script(recipe / "pack.py", "pack", config, "--out", real.parent, "--workers", "1")
+    assert (over_input.returncode, over_input.stderr) == (1, f"pack.py: {real} is an input; pack into another folder\n")
+    other_rate = script(recipe / "pack.py", "pack", config, "--out", pack, "--kbps", "16")
+    assert (other_rate.returncode, other_rate.stderr) == (1, f"pack.py: {pack} holds a pack at 12 kbps; pack into another folder\n")
+    assert {path: path.read_bytes() for path in inputs} == inputs
     refused = script(recipe / "pack.py", "unpack", tmp_path / "data")
     assert (refused.returncode, refused.stderr) == (1, f"pack.py: {tmp_path / 'data'} holds no pack.json: not a pack\n")
 

@@ -67,6 +67,7 @@ def _encode(job: tuple[str, str, float]) -> tuple[str, str] | None:
 
 
 def _derive(job: tuple[str, str, dict]) -> tuple[str, str] | None:
+    """The realism pass again, on the packed source; (source, reason) when it cannot be done."""
     source, target, realism = job
     if Path(target).exists():
         return None
@@ -86,7 +87,8 @@ def _names(manifests: list[str]) -> dict[str, str]:
     return names
 
 
-def _run(jobs: list, work, workers: int, desc: str) -> list[str]:
+def _run(jobs: list, work, workers: int, desc: str) -> list[tuple[str, str]]:
+    """The (source, reason) of every job that failed."""
     with Pool(workers) as pool:
         return [e for e in tqdm(pool.imap(work, jobs, chunksize=8), total=len(jobs), desc=desc) if e]
 
@@ -96,6 +98,12 @@ def pack(config_path: Path, out: Path, kbps: float, workers: int) -> None:
     manifests = list(dict.fromkeys([*config["train_manifests"], *filter(None, [config.get("dev_manifest")])]))
     names = _names(manifests)
     level = opus_level(kbps)
+    inputs = {Path(path).resolve() for path in [config_path, *manifests]}
+    written = [out / f"{name}.jsonl" for name in names.values()] + [out / "config.json", out / INDEX]
+    if clash := [str(path) for path in written if path.resolve() in inputs]:
+        raise SystemExit(f"pack.py: {clash[0]} is an input; pack into another folder")
+    if (out / INDEX).is_file() and (held := json.loads((out / INDEX).read_text())["kbps"]) != kbps:
+        raise SystemExit(f"pack.py: {out} holds a pack at {held:g} kbps; pack into another folder")
     out.mkdir(parents=True, exist_ok=True)
     skipped = SkippedRows()
     rows = {m: read_manifest(m, skipped) for m in manifests}
