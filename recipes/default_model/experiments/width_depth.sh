@@ -12,6 +12,7 @@ PY=${PYTHON:-.venv/bin/python}
 W=work/default_model
 S2T="$PY -m speech2text"
 ARMS=(3x192 3x256 4x256 3x320)
+EPOCHS=$(awk '/^epochs *=/ {print $3}' recipes/default_model/experiments/width_depth.toml)
 
 train_arm() {
   local layers=${1%x*} hidden=${1#*x}
@@ -32,10 +33,13 @@ score() {
   mkdir -p $W/ablations
   for arm in "${ARMS[@]}"; do
     [ -f $W/wd_$arm/best.pt ] || { echo "$arm: not trained yet"; continue; }
+    # An arm still training is scored too, with the epochs it has behind it.
+    local trained=$(awk -F'"epoch": ' '/"kind": "dev"/ {split($2, a, ","); epoch = a[1]} END {print epoch}' \
+      $W/wd_$arm/metrics.jsonl)
     for decoder in greedy lm; do
       $S2T evaluate --model $W/wd_$arm/best.pt --runtime torch --decoder $decoder "${dev[@]}" --worst 0 \
         2>/dev/null > $W/ablations/wd_${arm}_$decoder.txt
-      printf '%-6s %-6s %s\n' $arm $decoder "$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
+      printf '%-6s %-6s %-12s %s\n' $arm $decoder "epoch $trained/$EPOCHS" "$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
         END {printf "%.2f%% mean:%s", sum / n, parts}' $W/ablations/wd_${arm}_$decoder.txt)"
     done
   done | tee $W/ablations/width_depth.txt
