@@ -438,7 +438,18 @@ def test_pack_py_and_gpu_sh_pack_derive_train_and_return_a_run(fsdd_manifest, tm
     over_input = script(recipe / "pack.py", "pack", config, "--out", real.parent, "--workers", "1")
     assert (over_input.returncode, over_input.stderr) == (1, f"pack.py: {real} is an input; pack into another folder\n")
     other_rate = script(recipe / "pack.py", "pack", config, "--out", pack, "--kbps", "16")
-    assert (other_rate.returncode, other_rate.stderr) == (1, f"pack.py: {pack} holds a pack at 12 kbps; pack into another folder\n")
+    assert (other_rate.returncode, other_rate.stderr) == (
+        1, f"pack.py: {pack} holds a pack at 12 kbps, share 1; pack into another folder\n")
+    # Half of each training source, evenly spaced, and the augmented rows of the half that is packed.
+    half_config = tmp_path / "half.toml"
+    half_config.write_text(f'train_manifests = ["{real}", "{aug}/digits.jsonl"]\nout_dir = "{tmp_path / "run"}"\n')
+    half = tmp_path / "half"
+    assert script(recipe / "pack.py", "pack", half_config, "--out", half, "--share", "0.5").returncode == 0
+    assert [row["audio"] for row in read_manifest(half / "digits.jsonl")] == [
+        str(half / f"audio/digits/00000{i}.opus") for i in (1, 3)]
+    assert [row["source"] for row in read_manifest(half / "aug_digits.jsonl")] == [
+        f"audio/digits/00000{i}.opus" for i in (1, 1, 3, 3)]
+    assert sorted(path.name for path in half.glob("audio/*/*")) == ["000001.opus", "000003.opus"]
     assert {path: path.read_bytes() for path in inputs} == inputs
     refused = script(recipe / "pack.py", "unpack", tmp_path / "data")
     assert (refused.returncode, refused.stderr) == (1, f"pack.py: {tmp_path / 'data'} holds no pack.json: not a pack\n")

@@ -13,7 +13,8 @@ at all: `unpack` makes them again from the packed source with the same room, noi
 all cores. Packed manifests hold relative paths and only what training reads of a row; config.json
 is the config with its paths pointing into the pack (init_from is copied in). Both steps resume:
 finished files are kept. A row whose audio cannot be read is left out, with one line saying so;
-nothing outside --out is written.
+nothing outside --out is written. --share F packs that share of each training source's rows, evenly
+spaced, when the whole does not fit (the dev set stays whole).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _run(jobs: list, work, workers: int, desc: str) -> list[tuple[str, str]]:
         return [e for e in tqdm(pool.imap(work, jobs, chunksize=8), total=len(jobs), desc=desc) if e]
 
 
-def pack(config_path: Path, out: Path, kbps: float, workers: int) -> None:
+def pack(config_path: Path, out: Path, kbps: float, workers: int, share: float = 1.0) -> None:
     config = read_config_file(config_path)
     manifests = list(dict.fromkeys([*config["train_manifests"], *filter(None, [config.get("dev_manifest")])]))
     names = _names(manifests)
@@ -102,23 +103,38 @@ def pack(config_path: Path, out: Path, kbps: float, workers: int) -> None:
     written = [out / f"{name}.jsonl" for name in names.values()] + [out / "config.json", out / INDEX]
     if clash := [str(path) for path in written if path.resolve() in inputs]:
         raise SystemExit(f"pack.py: {clash[0]} is an input; pack into another folder")
-    if (out / INDEX).is_file() and (held := json.loads((out / INDEX).read_text())["kbps"]) != kbps:
-        raise SystemExit(f"pack.py: {out} holds a pack at {held:g} kbps; pack into another folder")
+    if not 0 < share <= 1:
+        raise SystemExit(f"pack.py: --share {share}: a share of each training source is above 0 and at most 1")
+    if (out / INDEX).is_file():
+        held = json.loads((out / INDEX).read_text())
+        if (held["kbps"], held.get("share", 1.0)) != (kbps, share):
+            raise SystemExit(f"pack.py: {out} holds a pack at {held['kbps']:g} kbps, share {held.get('share', 1.0):g}; "
+                             "pack into another folder")
     out.mkdir(parents=True, exist_ok=True)
     skipped = SkippedRows()
     rows = {m: read_manifest(m, skipped) for m in manifests}
     # Every encoded row's file by its original path: a row the realism pass made from one is derived.
+    # With a share below 1, evenly spaced rows of each training source are packed (the dev set whole),
+    # and a derived row goes with its source.
     packed_as: dict[str, str] = {}
+    left_out: set[str] = set()
     for manifest in manifests:
+        part = share if manifest != config.get("dev_manifest") else 1.0
         for i, row in enumerate(rows[manifest]):
             if not _is_derived(row):
-                packed_as.setdefault(_key(row["audio"]), f"audio/{names[manifest]}/{i:06d}.opus")
+                if int((i + 1) * part) > int(i * part):
+                    packed_as.setdefault(_key(row["audio"]), f"audio/{names[manifest]}/{i:06d}.opus")
+                else:
+                    left_out.add(_key(row["audio"]))
+    left_out -= packed_as.keys()
     # Each packed row with the original file it depends on, so that an unreadable one drops its rows.
     packed: dict[str, list[tuple[dict, str]]] = {m: [] for m in manifests}
     encode = []
     for manifest in manifests:
         name = names[manifest]
         for i, row in enumerate(rows[manifest]):
+            if _key(row["source"] if _is_derived(row) else row["audio"]) in left_out:
+                continue
             if _is_derived(row) and _key(row["source"]) in packed_as:
                 origin = _key(row["source"])
                 made = {"audio": f"derived/{name}/{i:06d}.flac", "source": packed_as[origin], "realism": row["realism"]}
@@ -143,7 +159,7 @@ def pack(config_path: Path, out: Path, kbps: float, workers: int) -> None:
         config["init_from"] = str(out / "init.pt")
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     derived = [names[m] for m in manifests if any(row["audio"].startswith("derived/") for row in kept[m])]
-    index = {"kbps": kbps, "config": str(config_path), "derived": derived}
+    index = {"kbps": kbps, "share": share, "config": str(config_path), "derived": derived}
     (out / INDEX).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
     if skipped.total:
         print(f"pack.py: {skipped.summary()}", file=sys.stderr)
@@ -204,6 +220,8 @@ def main() -> None:
     pack_step.add_argument("config", type=Path)
     pack_step.add_argument("--out", type=Path, required=True)
     pack_step.add_argument("--kbps", type=float, default=12.0)
+    pack_step.add_argument("--share", type=float, default=1.0,
+                           help="pack this share of each training source's rows, evenly spaced (default: all)")
     pack_step.add_argument("--workers", type=int, default=os.cpu_count())
     unpack_step = steps.add_parser("unpack", help="make a pack's derived rows again")
     unpack_step.add_argument("pack", type=Path)
@@ -211,7 +229,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         if args.step == "pack":
-            pack(args.config, args.out, args.kbps, args.workers)
+            pack(args.config, args.out, args.kbps, args.workers, args.share)
         else:
             unpack(args.pack, args.workers)
     except Speech2TextError as error:
