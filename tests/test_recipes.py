@@ -377,7 +377,8 @@ def test_pack_py_and_gpu_sh_pack_derive_train_and_return_a_run(fsdd_manifest, tm
     real.write_text(fsdd_manifest.read_text())
     aug = tmp_path / "data/aug"
     assert script(recipe / "augment_real.py", real, "--out", aug, "--copies", "2", "--workers", "1").returncode == 0
-    real.write_text(fsdd_manifest.read_text() + json.dumps({"audio": str(broken), "text": "two", "duration": 1.0}) + "\n")
+    broken_row = json.dumps({"audio": str(broken), "text": "two", "duration": 1.0})
+    real.write_text(f"{fsdd_manifest.read_text()}{broken_row}\n")
     start = tmp_path / "start.pt"
     save_checkpoint(start, Checkpoint(AcousticModel(ModelConfig(hidden_size=16, num_layers=1, conv_channels=16)),
                                       FeatureConfig(), Vocabulary(), {"name": "start"}))
@@ -397,7 +398,7 @@ def test_pack_py_and_gpu_sh_pack_derive_train_and_return_a_run(fsdd_manifest, tm
     assert settings["train_manifests"] == [str(pack / "digits.jsonl"), str(pack / "aug_digits.jsonl")]
     assert (settings["dev_manifest"], settings["init_from"]) == (str(pack / "digits.jsonl"), str(pack / "init.pt"))
     rows, derived = read_manifest(pack / "digits.jsonl"), read_manifest(pack / "aug_digits.jsonl")
-    assert [row["text"] for row in rows] == [json.loads(line)["text"] for line in fsdd_manifest.read_text().splitlines()]
+    assert [row["text"] for row in rows] == [row["text"] for row in read_manifest(fsdd_manifest)]
     assert sorted(path.name for path in pack.glob("audio/*/*")) == [f"00000{i}.opus" for i in range(4)]
     for row, original in zip(rows, read_manifest(fsdd_manifest)):
         decoded, clean = load_audio(row["audio"]), load_audio(original["audio"])

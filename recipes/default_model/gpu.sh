@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training on a lent GPU machine (the device tool: one call of at most 10 minutes, 64 MiB carried, no
 # network, Python 3.12 with torch and torchaudio but none of soundfile, jiwer, num2words, pyroomacoustics):
-#   recipes/default_model/gpu.sh prepare CONFIG [--kbps N]   here, after run.sh stages 1-5: the pack
-#                                                             (pack.py) and the wheels, into work/gpu
+#   recipes/default_model/gpu.sh prepare CONFIG [--kbps N] [--share F]   here, after run.sh stages 1-5:
+#                                                 the pack (pack.py's options) and the wheels, into work/gpu
 #   recipes/default_model/gpu.sh train [MINUTES] [KEY=VALUE...]   there, with carry ["work/gpu"]
 # `train` installs the wheels, makes the pack's derived rows again on every core, trains the packed
 # config on CUDA for at most MINUTES (7), and leaves under $OUT what comes back: best.pt as float16
@@ -31,8 +31,10 @@ prepare() {
   tree=$(git ls-files -z | xargs -0 cat | wc -c)
   carried=$(du -sb $G | cut -f1)
   awk -v t=$tree -v c=$carried -v limit=$LIMIT_MIB 'BEGIN {
-    printf "travels: tracked tree %.1f MiB + %s %.1f MiB = %.1f MiB of %d\n", t / 2^20, "'$G'", c / 2^20, (t + c) / 2^20, limit
-    if (t + c > limit * 2^20) { print "gpu.sh: too large to carry: pack with a lower --kbps" > "/dev/stderr"; exit 1 } }'
+    printf "travels: tracked tree %.1f MiB + %s %.1f MiB = %.1f MiB of %d\n",
+      t / 2^20, "'$G'", c / 2^20, (t + c) / 2^20, limit
+    if (t + c > limit * 2^20) {
+      print "gpu.sh: too large to carry: pack a smaller --share into another folder" > "/dev/stderr"; exit 1 } }'
 }
 
 train() {
@@ -54,11 +56,14 @@ train() {
   # stopped before its first checkpoint or dev evaluation has no last.pt or best.pt to send.
   tar -C $run -czf $OUT/run.tar.gz $(cd $run && ls metrics.jsonl metrics.png config.json 2>/dev/null)
   if [ -f $run/last.pt ]; then split -b 15M $run/last.pt $OUT/last.pt.part-; fi
-  if [ -f $run/best.pt ]; then $py recipes/default_model/export.py $run/best.pt $OUT/best.pt | tee -a $OUT/train.log; fi
+  if [ -f $run/best.pt ]; then
+    $py recipes/default_model/export.py $run/best.pt $OUT/best.pt | tee -a $OUT/train.log
+  fi
 }
 
+usage() { echo "usage: gpu.sh prepare CONFIG [--kbps N] [--share F] | gpu.sh train [MINUTES] [KEY=VALUE...]" >&2; exit 2; }
 case ${1:-} in
-  prepare) shift; [ $# -ge 1 ] || { echo "usage: gpu.sh prepare CONFIG [--kbps N]" >&2; exit 2; }; prepare "$@" ;;
+  prepare) shift; [ $# -ge 1 ] || usage; prepare "$@" ;;
   train) shift; train "$@" ;;
-  *) echo "usage: gpu.sh prepare CONFIG [--kbps N] | gpu.sh train [MINUTES] [KEY=VALUE...]" >&2; exit 2 ;;
+  *) usage ;;
 esac

@@ -192,7 +192,8 @@ def report(out: Path, manifests: list[str], names: dict[str, str], packed_rows: 
         derived = sum(r["audio"].startswith("derived/") for r in rows)
         print(f"{names[manifest]:<32} {len(rows):>6} {hours:>6.2f} {derived:>8} {size / 2**20:>6.1f}")
     extra = sum(f.stat().st_size for f in out.glob("*") if f.is_file())
-    print(f"{'pack':<32} {'':>6} {'':>6} {'':>8} {(total + extra) / 2**20:>6.1f}  (manifests, config and init_from included)")
+    print(f"{'pack':<32} {'':>6} {'':>6} {'':>8} {(total + extra) / 2**20:>6.1f}  "
+          "(manifests, config and init_from included)")
 
 
 def unpack(out: Path, workers: int) -> None:
