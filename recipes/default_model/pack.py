@@ -55,25 +55,18 @@ def _write_new(path: Path, samples, **format) -> None:
     partial.rename(path)
 
 
-def _encode(job: tuple[str, str, float]) -> tuple[str, str] | None:
-    """(source, reason) when the source cannot be read or the file cannot be written."""
-    source, target, level = job
+def _make(job: tuple[str, str, dict | None, float | None]) -> tuple[str, str] | None:
+    """One file of the pack: the source in Opus at `level`, or (unpack) the realism pass again on the
+    packed source, as 16-bit FLAC. (source, reason) when the source cannot be read or the file written."""
+    source, target, realism, level = job
     if Path(target).exists():
         return None
     try:
-        _write_new(Path(target), load_audio(source), format="OGG", subtype="OPUS", compression_level=level)
-    except (Speech2TextError, soundfile.LibsndfileError, OSError) as error:
-        return source, str(error)
-    return None
-
-
-def _derive(job: tuple[str, str, dict]) -> tuple[str, str] | None:
-    """The realism pass again, on the packed source; (source, reason) when it cannot be done."""
-    source, target, realism = job
-    if Path(target).exists():
-        return None
-    try:
-        _write_new(Path(target), apply_realism(load_audio(source), realism), subtype="PCM_16")
+        samples = load_audio(source)
+        if realism is None:
+            _write_new(Path(target), samples, format="OGG", subtype="OPUS", compression_level=level)
+        else:
+            _write_new(Path(target), apply_realism(samples, realism), subtype="PCM_16")
     except (Speech2TextError, soundfile.LibsndfileError, OSError) as error:
         return source, str(error)
     return None
@@ -141,10 +134,10 @@ def pack(config_path: Path, out: Path, kbps: float, workers: int, share: float =
                 packed[manifest].append((_slim(row) | made, origin))
             else:
                 audio = f"audio/{name}/{i:06d}.opus"
-                encode.append((row["audio"], str(out / audio), level))
+                encode.append((row["audio"], str(out / audio), None, level))
                 packed[manifest].append((_slim(row) | {"audio": audio}, _key(row["audio"])))
     failed = set()
-    for source, reason in _run(encode, _encode, workers, "encode"):
+    for source, reason in _run(encode, _make, workers, "encode"):
         print(f"pack.py: {source}: {reason}; left out", file=sys.stderr)
         failed.add(_key(source))
     kept = {m: [row for row, origin in packed[m] if origin not in failed] for m in manifests}
@@ -205,8 +198,8 @@ def unpack(out: Path, workers: int) -> None:
     for name in index["derived"]:
         for row in read_manifest(out / f"{name}.jsonl"):
             if "realism" in row and "source" in row:
-                jobs.append((str(out / row["source"]), row["audio"], row["realism"]))
-    errors = _run(jobs, _derive, workers, "derive")
+                jobs.append((str(out / row["source"]), row["audio"], row["realism"], None))
+    errors = _run(jobs, _make, workers, "derive")
     for error in errors:
         print(f"pack.py: could not derive from {error}", file=sys.stderr)
     print(f"{len(jobs) - len(errors)} of {len(jobs)} derived rows in place")
