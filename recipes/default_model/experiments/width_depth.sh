@@ -4,8 +4,10 @@
 # Arms by name (layers x hidden): 3x192 (the trainer's first default), 3x256 (the bundled size),
 # 4x256 and 3x320 (the two larger sizes within the 0.01 RTF goal, main README's architectures table).
 # Two arms train side by side, a thread each; every run resumes where it stopped. `score` gives each
-# arm's best checkpoint greedy and with the default decoder (the bundled LM), and the mean of the
-# three dev parts' WER, the rule the recipe selects by.
+# arm's best checkpoint and its last (the end of the budget) greedy and with the default decoder (the
+# bundled LM), and the mean of the three dev parts' WER, the rule the recipe selects by. Both, because
+# at this budget the trainer's pick can fail: while every epoch's pooled dev WER is at or above 100%,
+# it keeps an early epoch that has learned little.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PYTHON:-.venv/bin/python}
@@ -36,11 +38,15 @@ score() {
     # An arm still training is scored too, with the epochs it has behind it.
     local trained=$(awk -F'"epoch": ' '/"kind": "dev"/ {split($2, a, ","); epoch = a[1]} END {print epoch}' \
       $W/wd_$arm/metrics.jsonl)
-    for decoder in greedy lm; do
-      $S2T evaluate --model $W/wd_$arm/best.pt --runtime torch --decoder $decoder "${dev[@]}" --worst 0 \
-        2>/dev/null > $W/ablations/wd_${arm}_$decoder.txt
-      printf '%-6s %-6s %-12s %s\n' $arm $decoder "epoch $trained/$EPOCHS" "$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
-        END {printf "%.2f%% mean:%s", sum / n, parts}' $W/ablations/wd_${arm}_$decoder.txt)"
+    for ckpt in best last; do
+      for decoder in greedy lm; do
+        local out=$W/ablations/wd_${arm}_${ckpt}_$decoder.txt
+        $S2T evaluate --model $W/wd_$arm/$ckpt.pt --runtime torch --decoder $decoder "${dev[@]}" --worst 0 \
+          2>/dev/null > $out
+        local mean=$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
+          END {printf "%.2f%% mean:%s", sum / n, parts}' $out)
+        printf '%-6s %-5s %-6s %-12s %s\n' $arm $ckpt $decoder "epoch $trained/$EPOCHS" "$mean"
+      done
     done
   done | tee $W/ablations/width_depth.txt
 }
