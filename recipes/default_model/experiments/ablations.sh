@@ -32,6 +32,7 @@ W=work/default_model
 E=recipes/default_model/experiments
 S2T="$PY -m speech2text"
 source recipes/default_model/natural_hours.sh
+source $E/dev_score.sh
 # The releases the arms start from, out of git history: 2026-11-26 (init.pt) and 2026-12-03.
 [ -f $W/init.pt ] || git show d48559b:speech2text/pretrained/en-small.pt > $W/init.pt
 [ -f $W/en-small-2026-12-03.pt ] || git show 93e300a:speech2text/pretrained/en-small.pt > $W/en-small-2026-12-03.pt
@@ -110,16 +111,6 @@ open('$W/digits_text/strings.txt', 'w').write('\n'.join(sorted(strings)) + '\n')
 declare -A RUNS=([s]=$W/en-small-2026-12-03.pt [w]=$W/without_neural/best.pt [f]=$W/eq_full/best.pt
                  [v]=$W/vtlp_full/best.pt [d]=$W/digits_full/best.pt)
 MEANS=(sw sf swf sv fv sfv sd vd svd sfvd)
-
-# dev_score NAME MODEL [evaluate options]: the three dev parts (default decoder unless given), one line with their mean.
-dev_score() {
-  local name=$1 model=$2; shift 2
-  mkdir -p $W/ablations
-  $S2T evaluate --model "$model" --runtime torch --manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl \
-    --manifest $W/neural_heldout_dev.jsonl --worst 0 "$@" 2>/dev/null > $W/ablations/dev_$name.txt
-  printf '%-4s %s\n' $name "$(awk '/_dev /{sum += $3; n++} END {printf "%.2f%% mean of %d dev parts:", sum / n, n}' \
-    $W/ablations/dev_$name.txt) $(awk '/_dev /{printf " %s %s", $1, $3}' $W/ablations/dev_$name.txt)"
-}
 
 select_model() {
   mkdir -p $W/soup

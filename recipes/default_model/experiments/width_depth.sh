@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../../.."
 PY=${PYTHON:-.venv/bin/python}
 W=work/default_model
 S2T="$PY -m speech2text"
+source recipes/default_model/experiments/dev_score.sh
 ARMS=(3x192 3x256 4x256 3x320)
 EPOCHS=$(awk '/^epochs *=/ {print $3}' recipes/default_model/experiments/width_depth.toml)
 
@@ -31,8 +32,6 @@ train() {
 }
 
 score() {
-  local dev=(--manifest $W/ljspeech_dev.jsonl --manifest $W/fsdd_unseen_dev.jsonl --manifest $W/neural_heldout_dev.jsonl)
-  mkdir -p $W/ablations
   for arm in "${ARMS[@]}"; do
     [ -f $W/wd_$arm/best.pt ] || { echo "$arm: not trained yet"; continue; }
     # An arm still training is scored too, with the epochs it has behind it.
@@ -40,12 +39,7 @@ score() {
       $W/wd_$arm/metrics.jsonl)
     for ckpt in best last; do
       for decoder in greedy lm; do
-        local out=$W/ablations/wd_${arm}_${ckpt}_$decoder.txt
-        $S2T evaluate --model $W/wd_$arm/$ckpt.pt --runtime torch --decoder $decoder "${dev[@]}" --worst 0 \
-          2>/dev/null > $out
-        local mean=$(awk '/_dev /{sum += $3; n++; parts = parts " " $1 " " $3}
-          END {printf "%.2f%% mean:%s", sum / n, parts}' $out)
-        printf '%-6s %-5s %-6s %-12s %s\n' $arm $ckpt $decoder "epoch $trained/$EPOCHS" "$mean"
+        echo "epoch $trained/$EPOCHS  $(dev_score wd_${arm}_${ckpt}_$decoder $W/wd_$arm/$ckpt.pt --decoder $decoder)"
       done
     done
   done | tee $W/ablations/width_depth.txt
