@@ -4,17 +4,23 @@
     speech2text prepare commonvoice /data/cv-corpus-17.0/en --out work/commonvoice
     speech2text prepare ljspeech /data/LJSpeech-1.1 --out work/ljspeech
     speech2text prepare fsdd /data/free-spoken-digit-dataset --out work/fsdd
+    speech2text prepare speechocean762 /data/speechocean762 --out work/speechocean762
+    speech2text prepare untranscribed /data/my-recordings --out work/mine   (then `speech2text label`)
 
 Each corpus is one function `(source, out) -> {split: rows}`; `prepare` writes
 `OUT/{split}.jsonl` in the trainer's manifest format (manifest.read_manifest) with
 absolute audio paths. Transcripts go through text.normalize_text. Every row
 carries a "subset" field (the split name), so `speech2text evaluate` can score
 several splits at once and report each.
+
+A speaker is in one of train, dev or test, never two. Corpora whose release has no
+speaker-disjoint split get one here (split_by_speaker), one fixed rule per corpus.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,7 +42,17 @@ LJSPEECH_DEV = 25
 # FSDD: recordings 0-4 of every speaker are the dataset's test split; of a speaker held out whole
 # (--unseen-speakers), 45-49 pick checkpoints and 0-44 are a test of voices never heard.
 FSDD_UNSEEN_DEV = range(45, 50)
-AUDIO_SUFFIXES = (".wav", ".flac")  # the releases ship WAV; converted copies (as in ../shared/data) are FLAC
+# The releases ship WAV or FLAC; converted copies (as in ../shared/data) are FLAC, MP3 or Ogg Opus.
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus")
+# LibriSpeech pooled and split by speaker (--split-speakers; the release's own subsets are speaker-disjoint
+# already): 3 readers test, 2 dev, the rest train, dealt evenly over women and men (split_by_speaker).
+LIBRISPEECH_SPEAKERS_TEST = 3
+LIBRISPEECH_SPEAKERS_DEV = 2
+# speechocean762's own train/test halves share no speaker but leave no dev: 20 speakers test and 10 dev,
+# dealt evenly over four groups: girls, boys, women, men (children are under 16).
+SPEECHOCEAN_SPEAKERS_TEST = 20
+SPEECHOCEAN_SPEAKERS_DEV = 10
+SPEECHOCEAN_CHILD_BELOW_AGE = 16
 
 
 class CorpusError(Speech2TextError, ValueError):
@@ -56,11 +72,45 @@ def _durations_s(paths: list[Path], workers: int, desc: str) -> list[float]:
         return list(tqdm(pool.map(duration, paths), total=len(paths), desc=desc, leave=False, disable=len(paths) < 500))
 
 
-def _audio_file(folder: Path, stem: str) -> Path:
+def _audio_file(folder: Path, stem: str, listed_in: str | None = None) -> Path:
+    """folder/stem with the first audio suffix present (AUDIO_SUFFIXES)."""
     for suffix in AUDIO_SUFFIXES:
         if (folder / f"{stem}{suffix}").is_file():
             return folder / f"{stem}{suffix}"
-    raise CorpusError(f"{folder / stem}.wav: no such audio file")
+    where = f"listed in {listed_in} but " if listed_in else ""
+    raise CorpusError(f"{folder / stem}: {where}no audio file ({', '.join(AUDIO_SUFFIXES)})")
+
+
+def _librispeech_genders(source: Path) -> dict[str, str]:
+    """Reader id -> F or M from the release's SPEAKERS.TXT, in SOURCE or above it ({} when it is absent)."""
+    for folder in (source, *source.parents[:2]):
+        if (folder / "SPEAKERS.TXT").is_file():
+            genders = {}
+            for line in (folder / "SPEAKERS.TXT").read_text(encoding="utf-8", errors="replace").splitlines():
+                fields = [f.strip() for f in line.split("|")]
+                if not line.startswith(";") and len(fields) >= 2:
+                    genders[fields[0]] = fields[1]
+            return genders
+    return {}
+
+
+def split_by_speaker(groups: dict[str, str], test: int, dev: int) -> dict[str, str]:
+    """{speaker: group} -> {speaker: "train" | "dev" | "test"}: the one speaker rule of every corpus here.
+
+    Within each group (a gender, an age band) speakers are ordered by a hash of their id, which is fixed
+    and unrelated to recording order; the groups are then dealt from in turn, `test` speakers first, then
+    `dev`, so that both sets are as balanced over the groups as their sizes allow. Everyone else trains.
+    """
+    if test + dev >= len(groups):
+        raise CorpusError(f"{len(groups)} speakers leave none to train on after {test} test and {dev} dev speakers")
+    queues = {group: sorted((s for s, g in groups.items() if g == group),
+                            key=lambda s: hashlib.sha1(s.encode()).hexdigest()) for group in sorted(set(groups.values()))}
+    dealt = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                dealt.append(queue.pop(0))
+    return {speaker: "test" if k < test else "dev" if k < test + dev else "train" for k, speaker in enumerate(dealt)}
 
 
 def _require_dir(path: Path, what: str) -> None:
@@ -68,11 +118,14 @@ def _require_dir(path: Path, what: str) -> None:
         raise CorpusError(f"{path}: no such folder ({what})")
 
 
-def librispeech(source: Path, workers: int = 8, subsets: list[str] | None = None) -> dict[str, list[dict]]:
+def librispeech(source: Path, workers: int = 8, subsets: list[str] | None = None,
+                split_speakers: bool = False) -> dict[str, list[dict]]:
     """LibriSpeech: SOURCE/SUBSET/SPEAKER/CHAPTER/{SPEAKER-CHAPTER-UTT.flac, SPEAKER-CHAPTER.trans.txt}.
 
-    SOURCE is the LibriSpeech folder holding any combination of subsets, or one subset folder.
-    One split per subset, named after it (train-clean-100, dev-clean, test-other, ...).
+    SOURCE is the LibriSpeech folder holding any combination of subsets, or one subset folder; the
+    audio may be in any of AUDIO_SUFFIXES. One split per subset, named after it (train-clean-100,
+    dev-clean, test-other, ...). With `split_speakers`, the subsets are pooled and split by reader
+    into train, dev and test instead (for a part of one subset, as in ../shared/data).
     """
     _require_dir(source, "the LibriSpeech folder")
     if any(source.glob("*/*/*.trans.txt")):
@@ -96,14 +149,19 @@ def librispeech(source: Path, workers: int = 8, subsets: list[str] | None = None
                 utterance_id, _, text = line.partition(" ")
                 if not text.strip():
                     raise CorpusError(f"{transcripts}:{number}: expected 'UTTERANCE-ID TRANSCRIPT'")
-                audio = transcripts.parent / f"{utterance_id}.flac"
-                if not audio.is_file():
-                    raise CorpusError(f"{audio}: listed in {transcripts.name} but missing")
+                audio = _audio_file(transcripts.parent, utterance_id, listed_in=transcripts.name)
                 entries.append((audio, text, utterance_id.split("-")[0]))
         durations = _durations_s([audio for audio, _, _ in entries], workers, subset)
         splits[subset] = [{"audio": str(audio.resolve()), "text": normalize_text(text), "duration": duration,
                            "speaker": speaker, "subset": subset}
                           for (audio, text, speaker), duration in zip(entries, durations)]
+    if split_speakers:
+        pooled = [row for rows in splits.values() for row in rows]
+        genders = _librispeech_genders(source)
+        rule = split_by_speaker({row["speaker"]: genders.get(row["speaker"], "?") for row in pooled},
+                                LIBRISPEECH_SPEAKERS_TEST, LIBRISPEECH_SPEAKERS_DEV)
+        splits = {name: [row | {"subset": name} for row in pooled if rule[row["speaker"]] == name]
+                  for name in ("train", "dev", "test")}
     return splits
 
 
@@ -216,8 +274,73 @@ def fsdd(source: Path, workers: int = 8, unseen_speakers: tuple[str, ...] = ()) 
     return splits
 
 
+def _kaldi_table(path: Path) -> dict[str, str]:
+    """A Kaldi-style table: one 'KEY VALUE...' per line."""
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file (speechocean762 has text, utt2spk, spk2age and spk2gender)")
+    table = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        key, _, value = line.strip().partition(" ")
+        if not key:
+            continue
+        if not value.strip():
+            raise CorpusError(f"{path}:{number}: expected 'KEY VALUE'")
+        table[key] = value.strip()
+    return table
+
+
+def speechocean762(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+    """speechocean762: Kaldi-style tables (text, utt2spk, spk2age, spk2gender) + SOURCE/audio/SPEAKER{id}/{utt}.*
+
+    Non-native (Mandarin L1) English, children and adults. Split by speaker into train, dev and test
+    (SPEECHOCEAN_SPEAKERS_*), balanced over girls, boys, women and men.
+    """
+    texts = _kaldi_table(source / "text")
+    speakers = _kaldi_table(source / "utt2spk")
+    ages, genders = _kaldi_table(source / "spk2age"), _kaldi_table(source / "spk2gender")
+    _require_dir(source / "audio", "speechocean762 keeps its audio in audio/SPEAKER{id}/")
+
+    def group(speaker: str) -> str:
+        age = ages.get(speaker, "")
+        band = "child" if age.isdigit() and int(age) < SPEECHOCEAN_CHILD_BELOW_AGE else "adult"
+        return f"{band}-{genders.get(speaker, '?')}"
+
+    entries = []
+    for utterance, text in texts.items():
+        if utterance not in speakers:
+            raise CorpusError(f"{source / 'utt2spk'}: no speaker for utterance {utterance}")
+        speaker = speakers[utterance]
+        entries.append((_audio_file(source / "audio" / f"SPEAKER{speaker}", utterance, listed_in="text"),
+                        normalize_text(text), speaker))
+    rule = split_by_speaker({speaker: group(speaker) for _, _, speaker in entries},
+                            SPEECHOCEAN_SPEAKERS_TEST, SPEECHOCEAN_SPEAKERS_DEV)
+    durations = _durations_s([audio for audio, _, _ in entries], workers, "speechocean762")
+    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for (audio, text, speaker), duration in zip(entries, durations):
+        split = rule[speaker]
+        splits[split].append({"audio": str(audio.resolve()), "text": text, "duration": duration, "speaker": speaker,
+                              "group": group(speaker), "subset": split})
+    return splits
+
+
+def untranscribed(source: Path, workers: int = 8) -> dict[str, list[dict]]:
+    """A folder of audio files (any depth) without transcripts -> one split, `train`, with empty text.
+
+    `speech2text label` gives the rows machine labels. The speaker is the file name's part before its
+    first '-' (LibriSpeech's SPEAKER-CHAPTER-UTT) where it has one, else the file's folder.
+    """
+    files = sorted(p for p in source.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+    if not files:
+        raise CorpusError(f"{source}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in it")
+    durations = _durations_s(files, workers, "untranscribed")
+    return {"train": [{"audio": str(audio.resolve()), "text": "", "duration": duration,
+                       "speaker": audio.stem.split("-")[0] if "-" in audio.stem else audio.parent.name,
+                       "subset": "train"} for audio, duration in zip(files, durations)]}
+
+
 CORPORA: dict[str, Callable[..., dict[str, list[dict]]]] = {
     "librispeech": librispeech, "commonvoice": commonvoice, "ljspeech": ljspeech, "fsdd": fsdd,
+    "speechocean762": speechocean762, "untranscribed": untranscribed,
 }
 
 

@@ -1,4 +1,4 @@
-"""`speech2text prepare`, `speech2text train` and `speech2text evaluate`."""
+"""`speech2text prepare`, `speech2text label`, `speech2text train` and `speech2text evaluate`."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from .common import (
     error,
     non_negative_int,
     positive_int,
+    check_writable,
+    refuse_overwriting_input,
+    share,
     thread_count,
 )
 
 # The keys of corpora.CORPORA, named here so that `--help` need not import torch (tests/test_recipes.py checks them).
-CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd")
+CORPUS_NAMES = ("librispeech", "commonvoice", "ljspeech", "fsdd", "speechocean762", "untranscribed")
 # Flags of the flag form of `train` -> TrainConfig keys (dotted: nested tables).
 TRAIN_FLAGS = {
     "train": "train_manifests", "dev": "dev_manifest", "out": "out_dir", "epochs": "epochs", "max_steps": "max_steps",
@@ -90,6 +93,11 @@ def cmd_prepare(args) -> int:
             error("--subsets is for librispeech only")
             return EXIT_FAILED
         options["subsets"] = args.subsets.split(",")
+    if args.split_speakers:
+        if args.corpus != "librispeech":
+            error("--split-speakers is for librispeech only (speechocean762 is always split by speaker)")
+            return EXIT_FAILED
+        options["split_speakers"] = True
     if args.unseen_speakers:
         if args.corpus != "fsdd":
             error("--unseen-speakers is for fsdd only")
@@ -104,6 +112,21 @@ def cmd_prepare(args) -> int:
         rows = read_manifest(manifest)
         print(f"{split:18s} {len(rows):7d} utterances {sum(r['duration'] for r in rows) / 3600:8.2f} h  {manifest}")
     return EXIT_OK
+
+
+def cmd_label(args) -> int:
+    from ..labels import LABELLER, label_manifest, whisper_labeller
+
+    refuse_overwriting_input(args.out, [args.manifest])
+    check_writable(args.out)
+    try:
+        labeller = whisper_labeller(args.threads)
+    except ImportError:
+        error("labelling needs whisper tiny.en: pip install 'speech2text[whisper]'")
+        return EXIT_FAILED
+    written, skipped = label_manifest(args.manifest, args.out, labeller, args.min_confidence)
+    print(f"{written} rows labelled by {LABELLER} -> {args.out}; {skipped.summary()}")
+    return EXIT_OK if written else EXIT_FAILED
 
 
 def cmd_evaluate(args) -> int:
@@ -152,6 +175,8 @@ def add_parsers(sub) -> None:
     p.add_argument("source", type=Path, help="the corpus folder as downloaded and unpacked")
     p.add_argument("--out", type=Path, required=True, help="folder for SPLIT.jsonl manifests")
     p.add_argument("--subsets", help="librispeech: comma-separated subsets to use (default: every one present)")
+    p.add_argument("--split-speakers", action="store_true",
+                   help="librispeech: pool the subsets and split them by reader into train, dev (2) and test (3)")
     p.add_argument("--unseen-speakers", metavar="A,B",
                    help="fsdd: speakers held out whole, as unseen_dev (recordings 45-49) and unseen_test (0-44)")
     p.add_argument("--test-utterances", type=non_negative_int, default=35, metavar="N",
@@ -160,6 +185,14 @@ def add_parsers(sub) -> None:
                    help="ljspeech: the N before them are dev (default 25)")
     p.add_argument("--workers", type=positive_int, default=8, help="threads reading audio headers")
     p.set_defaults(run=cmd_prepare)
+
+    p = sub.add_parser("label", help="machine labels for untranscribed speech by whisper tiny.en (the whisper extra)")
+    p.add_argument("manifest", type=Path, help="a manifest, e.g. from `prepare untranscribed`; its text is ignored")
+    p.add_argument("--out", type=Path, required=True, help="the labelled manifest (rows say who labelled them)")
+    p.add_argument("--min-confidence", type=share, default=0.0, metavar="P",
+                   help="leave out rows whose label's mean token probability is under P (0-1; default 0: keep all)")
+    p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS)
+    p.set_defaults(run=cmd_label)
 
     # The flags default to "not given" (SUPPRESS): a CONFIG file's values must win over flag defaults.
     p = sub.add_parser(
