@@ -4,7 +4,7 @@ and batch speed on many files with one worker process against two.
 The file is LJ Speech test utterances (../shared/data/ljspeech-part, the 35
 held out of training) joined into 60 s. RTF = compute seconds / audio
 seconds; lower is faster. Model load is timed separately. Both runtimes run:
-PyTorch and ONNX Runtime (speech2text.runtime, no torch). PocketSphinx 5
+PyTorch and ONNX Runtime (speech2text.backends.OnnxBackend, no torch). PocketSphinx 5
 (PyPI, with its own bundled US English model) runs on the same samples when
 installed (`pip install pocketsphinx`).
 

@@ -23,7 +23,7 @@ from .transcribe import Transcriber, Transcript, load_transcriber
 class TranscriberSpec:
     """Everything needed to build a Transcriber in another process (all picklable).
 
-    runtime: "onnx" (speech2text.runtime, no torch) or "torch"; decoding: how every file is decoded.
+    runtime: "onnx" (backends.OnnxBackend, no torch) or "torch"; decoding: how every file is decoded.
     """
 
     runtime: str = "onnx"

@@ -1,7 +1,7 @@
 """Turning CTC log-probs into text, with a time and a confidence for every word.
 
 Everything here works on numpy arrays (torch tensors are accepted and read as
-numpy), so the torch-free runtime (speech2text.runtime) decodes with the same code.
+numpy), so the torch-free backend (backends.OnnxBackend) decodes with the same code.
 """
 
 from __future__ import annotations

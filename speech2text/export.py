@@ -4,8 +4,8 @@ The exported graph takes normalized-inside features (batch, frames, n_mels)
 and frame lengths, exactly like AcousticModel.forward; the log-mel frontend
 stays on the caller's side. An ONNX file exported from a checkpoint describes
 itself: its metadata (key "speech2text") holds the frontend settings, the labels,
-the frame shift and the checkpoint's SHA-256, which is all speech2text.runtime
-needs to transcribe with it.
+the frame shift and the checkpoint's SHA-256, which is all backends.OnnxBackend
+needs to transcribe with it (bundled.parse_onnx_metadata checks it).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .bundled import METADATA_KEY
 from .model import AcousticModel
 
 EXPORT_FORMATS = ("onnx", "torchscript")
-METADATA_KEY = "speech2text"
 
 
 def file_sha256(path: str | Path) -> str:

@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .augment import AugmentConfig, SpecAugment, WaveAugment
+from .bundled import resolve_model
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collate, ctc_frames_needed
 from .errors import Speech2TextError
@@ -44,7 +45,7 @@ from .files import write_text_atomically
 from .manifest import ManifestError, SkippedRows, read_manifest
 from .model import AcousticModel, ModelConfig, subsampled_frames
 from .text import Vocabulary
-from .transcribe import Transcriber, resolve_model
+from .transcribe import Transcriber
 
 DEVICES = ("auto", "cpu", "cuda")
 

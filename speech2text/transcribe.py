@@ -1,29 +1,21 @@
-"""Transcriber: the pretrained model bundle, and audio in -> Transcript out."""
+"""Transcriber: a model on one of the two backends (backends.py) with its decoders; audio in -> Transcript out."""
 
 from __future__ import annotations
 
-import gzip
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio, read_blocks
+from .backends import OnnxBackend, TorchBackend, onnxruntime_available
+from .bundled import DEFAULT_MODEL, bundled_language_model, bundled_onnx_model, pretrained_models, resolve_model
 from .decoding import LanguageModelDecoder, Transcript, Word, beam_decode, greedy_decode
 from .errors import CheckpointError
 
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
+# torch is imported where the PyTorch model runs (inside TorchBackend), not here: a Transcriber over
+# an OnnxBackend runs without torch (a fraction of the memory).
 
-# torch is imported where the PyTorch model runs (TorchBackend), not here: a Transcriber over
-# speech2text.runtime's OnnxBackend runs without torch (a fraction of the memory).
-
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-DEFAULT_MODEL = "en-small"
 MAX_WINDOW_S = 30.0
 SILENCE_SEARCH_S = 5.0
 PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
@@ -37,47 +29,6 @@ def _duration_or_none(path) -> float | None:
         return soundfile.info(str(path)).duration
     except Exception:  # noqa: BLE001 - any failure here is reported by read_blocks with a clear message
         return None
-
-
-def bundled_language_model(name: str = DEFAULT_MODEL) -> Path:
-    """The bundled LM, unpacked once from the package's .arpa.gz into the user's cache folder.
-
-    flashlight-text reads ARPA only from an uncompressed file; gzip keeps the package small.
-    """
-    packed = PRETRAINED_DIR / f"{name}.arpa.gz"
-    if not packed.is_file():
-        from .lm import LanguageModelError
-
-        raise LanguageModelError(f"no bundled language model {packed.name}")
-    home_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speech2text"
-    # A read-only home (a container, a locked-down account) falls back to the temp folder.
-    for cache in (home_cache, Path(tempfile.gettempdir()) / f"speech2text-{os.getuid()}"):
-        target = cache / f"{name}-{packed.stat().st_size}.arpa"  # the size tells package versions apart
-        if target.is_file():
-            return target
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(f".{os.getpid()}.tmp")
-            with gzip.open(packed, "rb") as source, open(partial, "wb") as out:
-                shutil.copyfileobj(source, out)
-            partial.replace(target)  # atomic: a concurrent or interrupted unpack never leaves half a file
-            return target
-        except OSError:
-            continue
-    raise OSError(f"cannot unpack the bundled language model into {home_cache} or the temp folder")
-
-
-def pretrained_models() -> list[str]:
-    return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
-
-
-def resolve_model(path_or_name: str | Path | None) -> Path:
-    """A model name (bundled) or a file path -> the checkpoint path."""
-    if path_or_name is None:
-        path_or_name = DEFAULT_MODEL
-    if str(path_or_name) in pretrained_models():
-        return PRETRAINED_DIR / f"{path_or_name}.pt"
-    return Path(path_or_name)
 
 
 def _quietest_cut(buffer: np.ndarray, window: int) -> int:
@@ -113,66 +64,6 @@ def split_at_pauses(samples: np.ndarray, max_window_s: float = MAX_WINDOW_S) -> 
     return [(start, start + len(window)) for start, window in windows_at_pauses([samples], max_window_s)]
 
 
-class TorchBackend:
-    """The acoustic model on PyTorch: LogMel features, then the network; log-probs as torch tensors.
-
-    A backend is what Transcriber needs from a runtime: `runtime`, `vocabulary`, `metadata`, `sample_rate`,
-    `frame_shift_s`, `hop_s`, `features(samples)` and `log_probs(batch)`. speech2text.runtime.OnnxBackend
-    is the other one.
-    """
-
-    runtime = "torch"
-
-    def __init__(self, checkpoint: Checkpoint, quantize: str | None = None, threads: int | None = None):
-        from .features import LogMel
-
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
-        self.model = checkpoint.model.eval()
-        if quantize == "int8":
-            from .export import quantize_int8
-
-            self.model = quantize_int8(self.model)
-        elif quantize is not None:
-            raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
-        self.feature_config = checkpoint.feature_config
-        self.frontend = LogMel(checkpoint.feature_config)
-        self.vocabulary = checkpoint.vocabulary
-        self.metadata = checkpoint.metadata
-
-    @property
-    def sample_rate(self) -> int:
-        return self.feature_config.sample_rate
-
-    @property
-    def hop_s(self) -> float:
-        return self.feature_config.hop_ms / 1000
-
-    @property
-    def frame_shift_s(self) -> float:
-        """Seconds per output frame of the model."""
-        return self.hop_s * self.model.frame_shift_factor
-
-    def features(self, samples: np.ndarray) -> np.ndarray:
-        """Float32 samples (samples,) -> log-mel features (frames, n_mels)."""
-        import torch
-
-        with torch.inference_mode():
-            return self.frontend(torch.from_numpy(samples)[None])[0][0].numpy()
-
-    def log_probs(self, batch: list[np.ndarray]):
-        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as torch tensors."""
-        import torch
-
-        with torch.inference_mode():
-            lengths = torch.tensor([len(s) for s in batch])
-            samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
-            features, feature_lengths = self.frontend(samples, lengths)
-            return self.model(features, feature_lengths)
-
-
 def choose_runtime(model: str | Path | None = None, runtime: str = "auto", needs_torch: bool = False) -> str:
     """"onnx" or "torch" for `runtime` = auto | onnx | torch.
 
@@ -181,8 +72,6 @@ def choose_runtime(model: str | Path | None = None, runtime: str = "auto", needs
     """
     if runtime != "auto":
         return runtime
-    from .runtime import bundled_onnx_model, onnxruntime_available
-
     if needs_torch or not onnxruntime_available():
         return "torch"
     name = str(model or DEFAULT_MODEL)
@@ -196,8 +85,6 @@ def load_transcriber(model: str | Path | None = None, runtime: str = "auto", qua
     """The one way every subcommand loads a model: a bundled name (None: the default), a checkpoint or an
     exported .onnx file, on ONNX Runtime (no torch imported) or PyTorch, as choose_runtime decides."""
     if choose_runtime(model, runtime, needs_torch=quantize is not None) == "onnx":
-        from .runtime import OnnxBackend
-
         return Transcriber(OnnxBackend.from_pretrained(model, quantize=quantize, threads=threads))
     from .checkpoint import load_checkpoint
 

@@ -14,7 +14,9 @@ from speech2text import Transcriber, load_audio
 from speech2text.export import export, onnx_metadata
 from speech2text.features import FeatureConfig, LogMel
 from speech2text.mel import log_mel, mel_filterbank
-from speech2text.runtime import OnnxBackend, bundled_onnx_model
+from speech2text.backends import OnnxBackend
+from speech2text.bundled import bundled_onnx_model
+from speech2text.errors import CheckpointError
 from speech2text.transcribe import load_transcriber
 
 SETTINGS = {**FeatureConfig().to_dict(), "win_length": FeatureConfig().win_length, "hop_length": FeatureConfig().hop_length}
@@ -139,3 +141,41 @@ def test_every_subcommand_runs_on_onnx_without_torch(tmp_path, command):
     assert result.stdout.splitlines()[-1] == "0 False", result.stdout + result.stderr
     if command == "plot":
         assert (tmp_path / "align.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def tiny_onnx(path, metadata: str | None):
+    """A small exported model whose speech2text metadata is the string `metadata` (None: none at all)."""
+    import onnx
+
+    from speech2text.model import AcousticModel, ModelConfig
+
+    torch.manual_seed(0)
+    export(AcousticModel(ModelConfig(hidden_size=16, num_layers=1, conv_channels=16)), path, "onnx")
+    if metadata is not None:
+        exported = onnx.load(str(path))
+        onnx.helper.set_model_props(exported, {"speech2text": metadata})
+        onnx.save(exported, str(path))
+    return path
+
+
+def test_onnx_metadata_without_a_key_names_the_file_and_the_key(tmp_path):
+    full = {"feature_config": SETTINGS, "labels": list(" 'abcdefghijklmnopqrstuvwxyz"), "frame_shift_factor": 3}
+    partial = tiny_onnx(tmp_path / "partial.onnx", json.dumps({k: v for k, v in full.items() if k != "frame_shift_factor"}))
+    with pytest.raises(CheckpointError) as error:
+        OnnxBackend(partial)
+    assert str(error.value) == (f"{partial}: its speech2text metadata lacks frame_shift_factor "
+                                "(export it again with `speech2text export`)")
+    result = subprocess.run([sys.executable, "-m", "speech2text", "transcribe", str(ASSETS / "weather_in_paris.flac"),
+                             "--model", str(partial)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"speech2text: error: {error.value}\n"
+
+
+def test_onnx_metadata_that_is_not_json_names_the_file(tmp_path):
+    broken = tiny_onnx(tmp_path / "broken.onnx", "{feature_config: ")
+    with pytest.raises(CheckpointError) as error:
+        OnnxBackend(broken)
+    assert str(error.value) == f"{broken}: its speech2text metadata is not JSON (export it again with `speech2text export`)"
+    result = subprocess.run([sys.executable, "-m", "speech2text", "transcribe", str(ASSETS / "weather_in_paris.flac"),
+                             "--model", str(broken)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr == f"speech2text: error: {error.value}\n"

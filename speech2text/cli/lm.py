@@ -68,7 +68,8 @@ def cmd_lm_build(args) -> int:
 def cmd_lm_tune(args) -> int:
     from ..manifest import SkippedRows, read_manifest
     from ..evaluate import tune_language_model
-    from ..transcribe import bundled_language_model, load_transcriber
+    from ..bundled import bundled_language_model
+    from ..transcribe import load_transcriber
 
     skipped = SkippedRows()
     transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)

@@ -187,8 +187,9 @@ class _FileFailed(Exception):
 
 
 def cmd_export(args) -> int:
+    from ..bundled import resolve_model
     from ..export import export, onnx_metadata
-    from ..transcribe import Transcriber, resolve_model
+    from ..transcribe import Transcriber
 
     try:
         refuse_overwriting_input(args.output, [resolve_model(args.model)])

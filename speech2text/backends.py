@@ -1,28 +1,28 @@
-"""Transcription without torch: the acoustic model on ONNX Runtime, log-mel features in numpy.
+"""The two backends a Transcriber runs on: TorchBackend (PyTorch) and OnnxBackend (ONNX Runtime, no torch).
 
-`import torch` alone peaks at about 600 MB of RSS (PyPI's torch is the CUDA build and
-maps its CUDA libraries); ONNX Runtime costs about 45 MB. OnnxBackend is a
-Transcriber backend whose log_probs come from an exported model (speech2text/export.py),
-so windowing at pauses, decoding (speech2text/decoding.py, numpy and flashlight-text)
-and output are the very same code. The bundled model ships as .pt and .onnx; the
-.onnx file names the SHA-256 of the .pt it was exported from, and is used only
-while the two match.
+A backend is what Transcriber needs from a runtime: `runtime`, `vocabulary`, `metadata`, `sample_rate`,
+`frame_shift_s`, `hop_s`, `features(samples)` and `log_probs(batch)`. Windowing at pauses, decoding
+(speech2text/decoding.py, numpy and flashlight-text) and output are the very same code over either.
+
+`import torch` alone peaks at about 600 MB of RSS (PyPI's torch is the CUDA build and maps its CUDA
+libraries); ONNX Runtime costs about 45 MB. So torch is imported inside TorchBackend only, and OnnxBackend
+runs an exported model (speech2text/export.py) with log-mel features in numpy (speech2text/mel.py).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .bundled import DEFAULT_MODEL, METADATA_KEY, bundled_onnx_model, parse_onnx_metadata, pretrained_models
 from .errors import CheckpointError
 from .mel import log_mel
 from .text import Vocabulary
-from .transcribe import DEFAULT_MODEL, PRETRAINED_DIR, load_transcriber, pretrained_models  # noqa: F401 (doctest)
 
-METADATA_KEY = "speech2text"  # the same key as speech2text.export.METADATA_KEY, which needs torch to import
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 
 def onnxruntime_available() -> bool:
@@ -31,34 +31,67 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def read_onnx_metadata(path: str | Path) -> dict | None:
-    """The speech2text metadata of an exported model, or None for an ONNX file without it."""
-    import onnxruntime
+class TorchBackend:
+    """The acoustic model of a checkpoint on PyTorch: LogMel features, then the network; log-probs as torch
+    tensors. quantize="int8": dynamic int8 quantization of the LSTM and linear layers."""
 
-    options = onnxruntime.SessionOptions()
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    text = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-    return json.loads(text) if text else None
+    runtime = "torch"
 
+    def __init__(self, checkpoint: Checkpoint, quantize: str | None = None, threads: int | None = None):
+        from .features import LogMel
 
-@functools.cache  # the CLI asks, then from_pretrained: hash the .pt and open the .onnx once, not twice
-def bundled_onnx_model(name: str = DEFAULT_MODEL) -> Path | None:
-    """The bundled .onnx file of model `name` if it is there and was exported from the bundled .pt; else None."""
-    import hashlib
+        if threads:
+            import torch
 
-    onnx_path, pt_path = PRETRAINED_DIR / f"{name}.onnx", PRETRAINED_DIR / f"{name}.pt"
-    if not (onnx_path.is_file() and pt_path.is_file()):
-        return None
-    metadata = read_onnx_metadata(onnx_path) or {}
-    if metadata.get("source_sha256") != hashlib.sha256(pt_path.read_bytes()).hexdigest():
-        return None
-    return onnx_path
+            torch.set_num_threads(threads)
+        self.model = checkpoint.model.eval()
+        if quantize == "int8":
+            from .export import quantize_int8
+
+            self.model = quantize_int8(self.model)
+        elif quantize is not None:
+            raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
+        self.feature_config = checkpoint.feature_config
+        self.frontend = LogMel(checkpoint.feature_config)
+        self.vocabulary = checkpoint.vocabulary
+        self.metadata = checkpoint.metadata
+
+    @property
+    def sample_rate(self) -> int:
+        return self.feature_config.sample_rate
+
+    @property
+    def hop_s(self) -> float:
+        return self.feature_config.hop_ms / 1000
+
+    @property
+    def frame_shift_s(self) -> float:
+        """Seconds per output frame of the model."""
+        return self.hop_s * self.model.frame_shift_factor
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """Float32 samples (samples,) -> log-mel features (frames, n_mels)."""
+        import torch
+
+        with torch.inference_mode():
+            return self.frontend(torch.from_numpy(samples)[None])[0][0].numpy()
+
+    def log_probs(self, batch: list[np.ndarray]):
+        """Float32 sample arrays -> (log_probs (batch, frames, vocab), frame lengths), as torch tensors."""
+        import torch
+
+        with torch.inference_mode():
+            lengths = torch.tensor([len(s) for s in batch])
+            samples = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in batch], batch_first=True)
+            features, feature_lengths = self.frontend(samples, lengths)
+            return self.model(features, feature_lengths)
 
 
 class OnnxBackend:
     """The acoustic model of an exported ONNX file on ONNX Runtime, log-mel features in numpy; never imports
     torch. A Transcriber over it windows, decodes and outputs with the very code of the torch backend:
 
+    >>> from speech2text import load_transcriber
     >>> load_transcriber(runtime="onnx").transcribe("assets/what_is_your_name.wav").text
     'what is your name'
     """
@@ -81,10 +114,9 @@ class OnnxBackend:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # noqa: BLE001 - ONNX Runtime's load errors share no base class but Exception
             raise CheckpointError(f"{path}: not a loadable ONNX model ({str(error).splitlines()[0]})") from None
-        text = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        if not text:
+        metadata = parse_onnx_metadata(path, self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY))
+        if metadata is None:
             raise CheckpointError(f"{path}: an ONNX model without speech2text metadata (export it with `speech2text export`)")
-        metadata = json.loads(text)
         self.path = Path(path)
         self.feature_settings = metadata["feature_config"]
         self.vocabulary = Vocabulary(tuple(metadata["labels"]))
