@@ -60,8 +60,8 @@ def parse_onnx_metadata(path: str | Path, text: str | None) -> dict | None:
     features = metadata.get("feature_config", {})
     if not isinstance(features, dict):
         missing.append("feature_config as an object")
-    else:
-        missing += [f"feature_config.{key}" for key in FEATURE_KEYS if "feature_config" in metadata and key not in features]
+    elif "feature_config" in metadata:
+        missing += [f"feature_config.{key}" for key in FEATURE_KEYS if key not in features]
     if missing:
         raise CheckpointError(f"{path}: its speech2text metadata lacks {', '.join(missing)} (export it again with "
                               "`speech2text export`)")
