@@ -253,3 +253,14 @@ def test_an_order_the_search_cannot_read_is_refused(tmp_path):
     result = run("lm", "build", text, "-o", tmp_path / "chars.arpa", "--units", "chars", "--order", "8")
     assert result.returncode == 1 and not (tmp_path / "chars.arpa").exists()
     assert result.stderr.decode() == "speech2text: error: --order 8: the beam search's KenLM reads at most 6-grams\n"
+
+
+def test_version_is_the_installed_package_version():
+    from importlib.metadata import version
+
+    import speech2text
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stderr == b""
+    assert result.stdout.decode() == f"speech2text {version('speech2text')}\n"
+    assert speech2text.__version__ == version("speech2text")

@@ -23,8 +23,22 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class VersionAction(argparse.Action):
+    """--version: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version of speech2text and exit", **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import package_version
+
+        print(f"speech2text {package_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="speech2text", description="Offline BiLSTM-CTC speech recognition.")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for module in (transcribe, training, synthesize, listen, lm, serve):
         module.add_parsers(sub)
