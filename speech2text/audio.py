@@ -9,15 +9,21 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
-from .errors import Speech2TextError
+from . import files
+from .errors import InputError, Speech2TextError
+from .files import is_stream
 
 SAMPLE_RATE = 16_000
 SILENCE_PEAK = 1e-4  # -80 dBFS: below this a whole recording holds no speech
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000  # telephone speech up to studio audio; past these, not speech
+MIN_SPEECH_S = 0.05  # no spoken word is shorter
+MAX_DURATION_S = 4 * 3600  # transcribe --max-duration-s: files longer than this are refused before decoding
 
 
 class AudioError(Speech2TextError, ValueError):
@@ -53,12 +59,73 @@ def _read(source) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
+def read_stream(source: str | Path) -> bytes:
+    """stdin (`-`), a named pipe or a device, whole and bounded (speech2text.files.read_stream)."""
+    try:
+        return files.read_stream(source)
+    except InputError as error:
+        raise AudioError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says, read before any decoding."""
+
+    sample_rate: int
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def audio_info(source: str | Path | bytes) -> AudioInfo:
+    """The header of a file or of raw file bytes; AudioError if it is not audio (a stream: read_stream it first)."""
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise AudioError("empty input")
+        target = io.BytesIO(source)
+    else:
+        target = str(_checked_path(source))
+    try:
+        info = soundfile.info(target)
+    except UNREADABLE as error:
+        raise _unreadable(error) from None
+    return AudioInfo(info.samplerate, info.frames)
+
+
+def audio_duration_s(path: str | Path) -> float:
+    return audio_info(path).duration_s
+
+
+def check_rate(sample_rate: int) -> None:
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"a sample rate of {sample_rate} Hz is not speech audio "
+                         f"(from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz)")
+
+
+def check_length(info: AudioInfo, max_duration_s: float | None = MAX_DURATION_S) -> None:
+    """Before decoding: AudioError for a rate outside speech's, audio too short to hold a word, or longer
+    than `max_duration_s` (None: no limit). A header that lies (1 Hz, a day of silence) costs nothing this way."""
+    check_rate(info.sample_rate)
+    if info.frames == 0:
+        raise AudioError("the audio has no samples")
+    if info.duration_s < MIN_SPEECH_S:
+        raise AudioError(f"too short to hold speech ({info.frames} sample{'s' if info.frames != 1 else ''} "
+                         f"at {info.sample_rate} Hz)")
+    if max_duration_s is not None and info.duration_s > max_duration_s:
+        raise AudioError(f"{info.duration_s:,.0f} s long, over the limit of {max_duration_s:,.0f} s "
+                         "(--max-duration-s)")
+
+
 def _checked_path(source: str | Path) -> Path:
     path = Path(source)
     if not path.exists():
         raise AudioError("no such file")
     if path.is_dir():
         raise AudioError("is a directory, not an audio file")
+    if is_stream(path):
+        raise AudioError("a pipe or device, not a file: read_stream it")
     if path.stat().st_size == 0:
         raise AudioError("empty file (0 bytes)")
     try:
@@ -99,10 +166,11 @@ def load_audio(source: str | Path | bytes, sample_rate: int = SAMPLE_RATE) -> np
         if not data:
             raise AudioError("empty input")
         samples, rate = _read(io.BytesIO(data))
-    elif str(source) == "-":
-        return load_audio(sys.stdin.buffer.read(), sample_rate)
+    elif is_stream(source):
+        return load_audio(read_stream(source), sample_rate)
     else:
         samples, rate = _read(_checked_path(source))
+    check_rate(rate)
     if samples.shape[0] == 0:
         raise AudioError("the audio has no samples")
     if not np.isfinite(samples).all():
@@ -124,11 +192,15 @@ def read_blocks(source: str | Path, block_s: float = 10.0, sample_rate: int = SA
     Resampling uses soxr's streaming resampler, which keeps its filter state
     across blocks, so the joined blocks have no seams.
     """
+    if is_stream(source):  # read once, whole
+        yield load_audio(source, sample_rate)
+        return
     path = _checked_path(source)
     try:
         info = soundfile.info(str(path))
     except UNREADABLE as error:
         raise _unreadable(error) from None
+    check_rate(info.samplerate)
     resampler = None
     if info.samplerate != sample_rate:
         import soxr

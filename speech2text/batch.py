@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio import MAX_DURATION_S
 from .decoding import DecodingOptions
 from .errors import Speech2TextError, describe_os_error
 from .transcribe import Transcriber, Transcript, load_transcriber
@@ -31,6 +32,7 @@ class TranscriberSpec:
     threads: int = 1
     quantize: str | None = None
     decoding: DecodingOptions = DecodingOptions()
+    max_duration_s: float | None = MAX_DURATION_S  # longer files are refused before decoding (None: no limit)
 
     def load(self) -> Transcriber:
         """The Transcriber, with its LM loaded for decoder "lm". Raises ValueError / OSError on bad inputs."""
@@ -44,11 +46,17 @@ class TranscriberSpec:
 
 
 def transcribe_one(transcriber: Transcriber, spec: TranscriberSpec, path: str | Path, progress: bool = False):
-    """A Transcript, or the one-line reason (str) why the file could not be transcribed."""
-    from .audio import AudioError
+    """A Transcript, or the one-line reason (str) why the file could not be transcribed.
+
+    The header is checked first (check_length): a file too long, too short or at no speech rate costs nothing.
+    stdin, a named pipe or a device is read whole (bounded, read_stream) and checked the same way."""
+    from .audio import AudioError, audio_info, check_length, is_stream, load_audio, read_stream
 
     try:
-        return transcriber.transcribe(path, decoder=spec.decoding.decoder, beam_size=spec.decoding.search_beam_size,
+        source = read_stream(path) if is_stream(path) else path
+        check_length(audio_info(source), spec.max_duration_s)
+        audio = load_audio(source) if isinstance(source, bytes) else source
+        return transcriber.transcribe(audio, decoder=spec.decoding.decoder, beam_size=spec.decoding.search_beam_size,
                                       reject_silence=True, progress=progress)
     except AudioError as error:
         return str(error)

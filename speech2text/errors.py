@@ -21,6 +21,10 @@ class UsageError(Speech2TextError, ValueError):
     exit_code = 2
 
 
+class InputError(Speech2TextError, ValueError):
+    """An input that cannot be read as it is: a stream past its size limit, a pipe nothing writes to."""
+
+
 class OutputError(Speech2TextError, ValueError):
     """An output that would destroy an input or cannot be written."""
 

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from .audio import AudioError, audio_duration_s
 from .errors import Speech2TextError
 from .text import normalize_text
 
@@ -33,13 +34,14 @@ class SkippedRows:
         self.counts: Counter[str] = Counter()
         self._seen: set[str] = set()
 
-    def add(self, where: str, reason: str) -> None:
+    def add(self, where: str, reason: str, detail: str = "") -> None:
+        """Count `where` under `reason`; `detail` (what exactly was wrong) is shown on its line, not counted."""
         if where in self._seen:
             return
         self._seen.add(where)
         self.counts[reason] += 1
         if self.counts[reason] <= self.NAMED_PER_REASON:
-            print(f"speech2text: skipped {where}: {reason}", file=sys.stderr)
+            print(f"speech2text: skipped {where}: {reason}{f' ({detail})' if detail else ''}", file=sys.stderr)
         elif self.counts[reason] == self.NAMED_PER_REASON + 1:
             print(f"speech2text: skipping more rows ({reason}); the summary counts them", file=sys.stderr)
 
@@ -53,6 +55,15 @@ class SkippedRows:
             return "skipped no rows"
         reasons = ", ".join(f"{n} {reason}" for reason, n in self.counts.most_common())
         return f"skipped {self.total} row{'s' if self.total != 1 else ''}: {reasons}"
+
+
+def _what_is_wrong(error: Exception) -> str:
+    """A bad line's reason in words: 'no "duration" field', not "KeyError: 'duration'"."""
+    if isinstance(error, KeyError):
+        return f"no {json.dumps(error.args[0])} field"
+    if isinstance(error, TypeError) and "indices" in str(error):  # a JSON list or string where an object belongs
+        return "not a JSON object"
+    return f"{type(error).__name__}: {error}"
 
 
 def read_manifest(path: str | Path, skipped: SkippedRows | None = None) -> list[dict]:
@@ -77,14 +88,20 @@ def read_manifest(path: str | Path, skipped: SkippedRows | None = None) -> list[
             audio = Path(row["audio"])
             row["audio"] = str(audio if audio.is_absolute() else path.parent / audio)
             row["text"] = normalize_text(row["text"])
-            row["duration"] = float(row["duration"])
+            # Most hand-written manifests give no duration: it is the audio file's own.
+            row["duration"] = float(row["duration"]) if "duration" in row else audio_duration_s(row["audio"])
             if not math.isfinite(row["duration"]) or row["duration"] < 0:
                 raise ValueError(f"duration {row['duration']}")
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            reason = f"bad manifest line ({type(error).__name__}: {error})"
+        except AudioError as error:  # no duration, and its audio cannot tell one: the file's own reason
             if skipped is None:
-                raise ManifestError(f"{path}:{number}: {reason}") from None
-            skipped.add(f"{path}:{number}", "bad manifest line")
+                raise ManifestError(f"{path}:{number}: {row['audio']}: {error}") from None
+            skipped.add(row["audio"], str(error))
+            continue
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            detail = _what_is_wrong(error)
+            if skipped is None:
+                raise ManifestError(f"{path}:{number}: bad manifest line ({detail})") from None
+            skipped.add(f"{path}:{number}", "bad manifest line", detail)
             continue
         rows.append(row)
     if not rows:

@@ -182,6 +182,10 @@ def random_realism(config: RealismConfig | None, rng: random.Random) -> dict:
     }
 
 
+# The splits plan_corpus may make, each written as OUT/SPLIT.jsonl.
+SPLITS = ("train", "dev", "heldout")
+
+
 def plan_corpus(
     sentences: list[str],
     out: Path,

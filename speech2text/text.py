@@ -26,24 +26,33 @@ _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _CHAR_FIXES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u2014": " ", "\u2013": " "})
 
 
+_DIGIT_NAMES = dict(zip("0123456789.", "zero one two three four five six seven eight nine point".split()))
+
+
+def _say(number: str, to: str = "cardinal") -> str:
+    """num2words of a string of digits (with at most one '.'), or for a number it cannot spell (past 10^300,
+    or more digits than Python turns into an int) each digit by name, as such a number is read out."""
+    try:
+        return num2words(float(number) if "." in number else int(number), to=to)
+    except (OverflowError, ValueError):  # num2words: OverflowError past its largest name; int(): too many digits
+        return " ".join(_DIGIT_NAMES[char] for char in number)
+
+
 def _spell_number(token: str) -> str:
     digits = token.replace(",", "")
-    if "." in digits:
-        return num2words(float(digits))
-    value = int(digits)
     # A lone four-digit number between 1100 and 2099 is almost always a year ("in 1945").
-    if len(digits) == 4 and 1100 <= value <= 2099 and "," not in token:
-        return num2words(value, to="year")
-    return num2words(value)
+    if len(digits) == 4 and "." not in digits and 1100 <= int(digits) <= 2099 and "," not in token:
+        return _say(digits, to="year")
+    return _say(digits)
 
 
 def _spell_currency(match: re.Match) -> str:
     singular, plural = _CURRENCY_NAMES[match.group(1)]
     amount = match.group(2).replace(",", "")
     whole, _, cents = amount.partition(".")
-    words = f"{num2words(int(whole))} {singular if int(whole) == 1 else plural}"
-    if cents and int(cents):
-        words += f" {num2words(int(cents[:2].ljust(2, '0')))} cents"
+    words = f"{_say(whole)} {singular if whole.lstrip('0') == '1' else plural}"
+    if cents and int(cents[:2]):
+        words += f" {_say(cents[:2].ljust(2, '0'))} cents"
     return f" {words} "
 
 
@@ -57,7 +66,7 @@ def normalize_text(text: str) -> str:
     text = text.encode("ascii", "ignore").decode("ascii")
     text = _CURRENCY.sub(_spell_currency, text)
     text = re.sub(r"\b(\d{1,2}):(\d{2})\b", lambda m: f"{m.group(1)} {m.group(2) if m.group(2) != '00' else ''}", text)
-    text = _ORDINAL.sub(lambda m: f" {num2words(int(m.group(1)), to='ordinal')} ", text)
+    text = _ORDINAL.sub(lambda m: f" {_say(m.group(1), to='ordinal')} ", text)
     for symbol, words in _SYMBOL_WORDS.items():
         text = text.replace(symbol, words)
     text = _NUMBER.sub(lambda m: f" {_spell_number(m.group(0))} ", text)

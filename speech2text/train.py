@@ -17,6 +17,7 @@ Only rank 0 evaluates and writes files; every rank resumes from `last.pt`.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import json
@@ -41,13 +42,17 @@ from .data import BucketBatchSampler, MixtureBatchSampler, SpeechDataset, collat
 from .errors import Speech2TextError
 from .evaluate import evaluate
 from .features import NORMALIZATIONS, FeatureConfig, LogMel
-from .files import write_text_atomically
+from .files import refuse_overwriting_input, write_text_atomically
 from .manifest import ManifestError, SkippedRows, read_manifest
 from .model import AcousticModel, ModelConfig, subsampled_frames
 from .text import Vocabulary
 from .transcribe import Transcriber
 
 DEVICES = ("auto", "cpu", "cuda")
+
+
+# What a run writes in its folder (out_dir), besides temporaries of these names.
+RUN_FILES = ("config.json", "metrics.jsonl", "metrics.png", "last.pt", "best.pt")
 
 
 class ConfigError(Speech2TextError, ValueError):
@@ -283,9 +288,18 @@ def _mixture_table(config: TrainConfig, rows: list[dict], epoch_hours: float) ->
     return "\n".join(lines)
 
 
+def raise_unreadable(unreadable: list[tuple[str, str]]) -> None:
+    """ManifestError for training rows none of which could be read, with the commonest reason."""
+    reasons = collections.Counter(reason for _, reason in unreadable).most_common(1)
+    why = f" (for example {unreadable[0][0]}: {reasons[0][0]})" if reasons else ""
+    raise ManifestError(f"no training row's audio could be read{why}")
+
+
 def fit_normalizer(model: AcousticModel, frontend: LogMel, dataset: SpeechDataset, count: int, seed: int) -> None:
     indices = random.Random(seed).sample(range(len(dataset)), min(count, len(dataset)))
-    samples, lengths, _, _, _ = collate([dataset[i] for i in indices])
+    samples, lengths, _, _, unreadable = collate([dataset[i] for i in indices])
+    if not len(lengths):
+        raise_unreadable(unreadable)
     with torch.no_grad():
         features, frame_lengths = frontend(samples, lengths)
     model.normalizer.fit(features, frame_lengths)
@@ -385,6 +399,10 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         model_config = replace(model_config, normalization=config.normalization)
     config = replace(config, model=model_config)
     out = Path(config.out_dir)
+    inputs = [*config.train_manifests, *filter(None, [config.dev_manifest]),
+              *([resolve_model(config.init_from)] if config.init_from else [])]
+    for name in RUN_FILES:  # before anything is written: a run never writes over its own input
+        refuse_overwriting_input(out / name, inputs)
     if run.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
@@ -526,9 +544,11 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
         model.train()
         progress = tqdm(loader, desc=f"epoch {state['epoch']}", disable=not (config.progress and run.is_main))
         started = time.perf_counter()
+        batches_seen, utterances_read, unread = 0, 0.0, []
         for samples, sample_lengths, targets, target_lengths, unreadable in progress:
             for audio, reason in unreadable:
                 skipped.add(audio, reason)
+            unread += unreadable[:1]
             if wave_augment and samples.shape[0]:
                 samples, sample_lengths = wave_augment(samples, sample_lengths)
             samples, sample_lengths, targets, target_lengths = (
@@ -541,6 +561,7 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
                                   sample_lengths.sum().float()])
             if run.enabled:
                 dist.all_reduce(totals)
+            batches_seen, utterances_read = batches_seen + 1, utterances_read + float(totals[1])
             batch_loss = float(totals[0] / totals[1].clamp_min(1))
             # DDP averages gradients over ranks; scaling by world_size / utterances turns that into the batch mean.
             (shard_loss * (run.world_size / totals[1].clamp_min(1))).backward()
@@ -565,6 +586,8 @@ def _train(config: TrainConfig, run: Distributed, device: torch.device) -> Path:
             if done():
                 break
         state["train_s"] += time.perf_counter() - started
+        if batches_seen and not utterances_read:  # an epoch with nothing readable would repeat for ever
+            raise_unreadable(unread)
         if not done():
             state["epoch"] += 1
             state["batch_in_epoch"] = 0

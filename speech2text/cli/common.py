@@ -10,7 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputError, UsageError, describe_os_error
+from ..errors import UsageError, describe_os_error
+from ..files import refuse_overwriting_input  # noqa: F401 - the subcommands' one rule, from here
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # A small LSTM gains little past 4 threads, and more would crowd out the rest of a laptop.
@@ -88,14 +89,6 @@ def float_list(text: str) -> list[float]:
         return [finite_float(item) for item in text.split(",")]
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
-
-
-def refuse_overwriting_input(output: Path, inputs: list[Path]) -> None:
-    """A command never writes over its own input: OutputError (a ValueError) when `output` is one of `inputs`."""
-    target = Path(output).resolve()
-    for source in inputs:
-        if Path(source).resolve() == target:
-            raise OutputError(f"{output}: this is also an input; write the output somewhere else")
 
 
 def read_words(path: Path) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..errors import InputError
+from ..files import read_input_bytes
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
@@ -42,7 +44,12 @@ def cmd_lm_build(args) -> int:
             excluded |= {normalize_text(row["text"]) for row in read_manifest(manifest)}
         sentences, unusable = [], 0
         for path in args.text:
-            data = Path(path).read_bytes()
+            try:
+                data = read_input_bytes(path)
+            except InputError as e:  # stdin or a device past its bound: this file is left out, not the others
+                error(f"{path}: {e}; left out")
+                unusable += 1
+                continue
             # A binary file would become an LM of junk "words"; text with a few bad bytes is still text.
             if b"\0" in data or data.decode("utf-8", errors="replace").count("\ufffd") > len(data) // 100:
                 error(f"{path}: not a text file (binary data); left out")

@@ -6,7 +6,17 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, error, finite_float, non_negative_float, positive_int, share
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    finite_float,
+    non_negative_float,
+    positive_int,
+    refuse_overwriting_input,
+    share,
+)
 
 
 def _words(text: str) -> set[str]:
@@ -53,10 +63,18 @@ def collect_sentences(args) -> list[str]:
     return [s for s in dict.fromkeys(sentences) if s not in excluded]
 
 
+def refuse_writing_over_inputs(out: Path, splits, inputs: list) -> None:
+    """Before any work: OutputError where an input is one of the files synthesize_corpus writes in `out`."""
+    for name in [*(f"{split}.jsonl" for split in splits), "summary.json", "vocabulary.txt"]:
+        refuse_overwriting_input(out / name, inputs)
+    refuse_overwriting_input(out / "audio", inputs, folder=True)
+
+
 def cmd_synthesize(args) -> int:
     from ..neural_voices import INSTALL_HINT
     from ..synthesis import (
         NEURAL_ENGINES,
+        SPLITS,
         RealismConfig,
         SynthesisError,
         available_engines,
@@ -68,6 +86,7 @@ def cmd_synthesize(args) -> int:
     if not (args.text or args.grammar or args.queries):
         error("nothing to say: give --text FILE, --grammar FILE or --queries")
         return EXIT_USAGE
+    refuse_writing_over_inputs(args.out, SPLITS, [*args.text, *args.grammar, *args.exclude])
     installed = available_engines()
     engines = default_engines()
     if args.engines:

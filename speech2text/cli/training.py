@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..files import write_text_atomically
 from .common import (
     DEFAULT_THREADS,
     EXIT_FAILED,
@@ -130,11 +131,13 @@ def cmd_label(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-
     from ..manifest import SkippedRows, read_manifest
     from ..evaluate import evaluate
     from ..transcribe import load_transcriber
 
+    if args.hypotheses:  # before any work: never over a manifest (or the model), and writable
+        refuse_overwriting_input(args.hypotheses, [*args.manifest, *([args.model] if args.model else [])])
+        check_writable(args.hypotheses)
     skipped = SkippedRows()
     decoding = decoding_options(args)
     transcriber = load_transcriber(args.model, args.runtime, threads=args.threads)
@@ -161,11 +164,9 @@ def cmd_evaluate(args) -> int:
     for wer, row, hypothesis in result.worst(args.worst):
         print(f"  WER {100 * wer:5.1f}%  {Path(row['audio']).name}\n     ref: {row['text']}\n     hyp: {hypothesis}")
     if args.hypotheses:
-        args.hypotheses.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.hypotheses, "w") as f:
-            for row, subset, hypothesis in zip(result.rows, subsets, result.hypotheses):
-                record = {"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}
-                f.write(json.dumps(record) + "\n")
+        records = [{"audio": row["audio"], "subset": subset, "ref": row["text"], "hyp": hypothesis}
+                   for row, subset, hypothesis in zip(result.rows, subsets, result.hypotheses)]
+        write_text_atomically(args.hypotheses, "".join(json.dumps(record) + "\n" for record in records))
     return EXIT_OK
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
 
+from ..audio import MAX_DURATION_S
 from ..errors import OutputError
 from ..files import write_text_atomically
 from .common import (
@@ -20,6 +22,7 @@ from .common import (
     check_writable,
     decoding_options,
     error,
+    non_negative_float,
     positive_int,
     refuse_overwriting_input,
     thread_count,
@@ -76,7 +79,8 @@ def cmd_transcribe(args) -> int:
     runtime = choose_runtime(args)
     # Several files go to worker processes, one per core, unless stdin is among them (a worker cannot read it).
     jobs = 1 if "-" in args.files else min(args.jobs or DEFAULT_THREADS, len(args.files))
-    spec = TranscriberSpec(runtime, args.model, max(1, args.threads // jobs), args.quantize, decoding_options(args))
+    spec = TranscriberSpec(runtime, args.model, max(1, args.threads // jobs), args.quantize, decoding_options(args),
+                           args.max_duration_s or None)
     # Every output is checked before any audio is decoded: a folder that cannot be written fails at once.
     if args.output_dir:
         check_writable(args.output_dir, folder=True)
@@ -109,7 +113,7 @@ def _write_results(args, results, render, plot_transcriber) -> int:
     failed = 0
     json_records = []
     for path, result in zip(args.files, results, strict=True):  # strict: the worker pool is run to its end
-        name = "<stdin>" if path == "-" else path
+        name = "<stdin>" if path == "-" else one_line(path)
         try:
             if isinstance(result, str):
                 raise _FileFailed(result)
@@ -147,6 +151,12 @@ def _write_results(args, results, render, plot_transcriber) -> int:
     if json_records:
         print(json.dumps(json_records[0] if len(args.files) == 1 else json_records, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def one_line(name: str) -> str:
+    """A file name as one line with no tab: control characters and backslashes escaped as in JSON strings
+    ("x.wav\\tunlock" for a tab), so that no name can forge a line of "FILE<tab>text" output or of stderr."""
+    return re.sub(r"[\x00-\x1f\x7f\\]", lambda match: json.dumps(match.group())[1:-1], name)
 
 
 def output_paths(files: list[str], output_dir: Path, fmt: str) -> dict[str, Path]:
@@ -215,6 +225,9 @@ def add_parsers(sub) -> None:
     add_decoding_arguments(p)  # beam and lm put the n-best list in json
     p.add_argument("--plot", type=Path, metavar="PNG",
                    help="draw waveform, log-mel, CTC posteriors and word boundaries of the one input file")
+    p.add_argument("--max-duration-s", type=non_negative_float, default=MAX_DURATION_S,
+                   help=f"refuse audio longer than this, from its header, before decoding (default: {MAX_DURATION_S:g}; "
+                        "0: no limit)")
     p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantization of the LSTM and linear layers")
     p.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
                    help=f"CPU threads in all (default: {DEFAULT_THREADS}), shared among the --jobs workers")
