@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from .common import (
     decoding_options,
     error,
     finite_float,
+    non_negative_float,
     non_negative_int,
     os_error,
     positive_float,
@@ -29,6 +31,9 @@ from .common import (
 
 API_KEY_VARIABLE = "S2T_API_KEY"
 GRACEFUL_SHUTDOWN_S = 30
+HEADER_TIMEOUT_S = 10.0
+BODY_TIMEOUT_S = 30.0
+MAX_DURATION_S = 1800.0
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -42,6 +47,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _allowed_hosts(host: str, extra) -> tuple[str, ...]:
+    """The Host headers served without an API key: localhost names, the bound address and --allowed-host."""
+    from ..server.app import LOCAL_HOSTS
+
+    bound = () if host in ("0.0.0.0", "::", "") else (host, f"[{host}]" if ":" in host else host)
+    return tuple(dict.fromkeys([*LOCAL_HOSTS, *bound, *extra]))
 
 
 def _transcriber_spec(args):
@@ -58,6 +71,7 @@ def cmd_serve(args) -> int:
         import uvicorn
 
         from ..server import ServerConfig, StreamSettings, WorkerPool, create_app
+        from ..server.connections import protocol_with_header_timeout
         from ..server.streaming import MAX_MESSAGE_BYTES
     except ImportError as e:
         error(f"speech2text serve needs the serve extra: pip install 'speech2text[serve]' ({e.name} is missing)")
@@ -92,7 +106,8 @@ def cmd_serve(args) -> int:
         stream=StreamSettings(vad, args.partial_interval_ms, spec.decoding.decoder, args.idle_timeout_s),
         decoding=spec.decoding, api_key=api_key,
         max_upload_bytes=int(args.max_upload_mb * 1e6), max_streams=args.max_streams,
-        cors_origins=tuple(args.cors_origin or ()),
+        cors_origins=tuple(args.cors_origin or ()), max_duration_s=args.max_duration_s or None,
+        body_timeout_s=args.body_timeout_s, allowed_hosts=_allowed_hosts(args.host, args.allowed_host or ()),
     )
     pool = WorkerPool(transcribers, args.queue_size)
     host, port = sock.getsockname()[:2]
@@ -105,9 +120,17 @@ def cmd_serve(args) -> int:
             await super().startup(sockets)
             print(ready, file=sys.stderr, flush=True)  # once uvicorn accepts: tests and scripts wait for this line
 
+        def handle_exit(self, sig, frame):
+            # uvicorn forces its exit only on a second SIGINT; a second SIGTERM (what service managers send) too.
+            if self.should_exit:
+                self.force_exit = True
+            super().handle_exit(sig, frame)
+
     server = Server(uvicorn.Config(
         create_app(pool, config), log_level="warning", access_log=False, ws="websockets-sansio", ws_max_size=MAX_MESSAGE_BYTES,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, limit_concurrency=4 * (pool.capacity + args.max_streams) + 16,
+        timeout_graceful_shutdown=max(1, math.ceil(args.shutdown_timeout_s)),
+        limit_concurrency=4 * (pool.capacity + args.max_streams) + 16,
+        http=protocol_with_header_timeout(args.header_timeout_s),
     ))
     if not api_key and not _is_loopback(args.host):
         error(f"warning: {args.host} is reachable from other machines and no API key is set "
@@ -120,6 +143,13 @@ def cmd_serve(args) -> int:
     # handler is gone: this one makes that a clean exit instead of death by signal.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     server.run(sockets=[sock])
+    if pool.running:
+        # A job past the shutdown grace (its client has been answered or cut off) cannot be stopped inside its
+        # thread, and Python would wait for that thread at exit: leave without it.
+        error(f"shutdown: {pool.running} transcription job(s) still running after the {args.shutdown_timeout_s:g} s "
+              "grace were abandoned")
+        sys.stderr.flush()
+        os._exit(EXIT_FAILED)
     return EXIT_OK
 
 
@@ -146,6 +176,20 @@ def add_parsers(sub) -> None:
                    help="a stream's utterance is cut after this long (default: 15)")
     p.add_argument("--partial-interval-ms", type=non_negative_int, default=300,
                    help="stream partial-result cadence; 0 disables partials")
+    p.add_argument("--max-duration-s", type=non_negative_float, default=MAX_DURATION_S,
+                   help=f"refuse uploads longer than this, from their header, before decoding (default: "
+                        f"{MAX_DURATION_S:g}; 0: no limit)")
+    p.add_argument("--header-timeout-s", type=positive_float, default=HEADER_TIMEOUT_S,
+                   help=f"close a connection whose request headers are not all in after this long "
+                        f"(default: {HEADER_TIMEOUT_S:g})")
+    p.add_argument("--body-timeout-s", type=positive_float, default=BODY_TIMEOUT_S,
+                   help=f"refuse an upload that sends nothing for this long (default: {BODY_TIMEOUT_S:g})")
+    p.add_argument("--shutdown-timeout-s", type=positive_float, default=GRACEFUL_SHUTDOWN_S,
+                   help="on SIGTERM, let requests in flight finish for this long, then abandon them; a second "
+                        f"SIGTERM or SIGINT abandons them at once (default: {GRACEFUL_SHUTDOWN_S})")
+    p.add_argument("--allowed-host", action="append", metavar="HOST",
+                   help="without an API key, serve requests whose Host is HOST as well as localhost and the "
+                        "bound address; others get 400 (DNS rebinding; repeatable)")
     p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                    help="let pages from ORIGIN (e.g. https://app.example.com) call the API (repeatable; default: none)")
     p.set_defaults(run=cmd_serve, quantize=None, plot=None)

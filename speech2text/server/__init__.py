@@ -5,6 +5,7 @@
     responses.py  a Transcript in each response_format (json, text, srt, vtt, verbose_json)
     streaming.py  WS /v1/listen over the streaming core of `listen` (speech2text.stream)
     workers.py    the model threads, one Transcriber each, behind a bounded queue
+    connections.py  uvicorn's HTTP protocol with a deadline for request headers (slow clients)
     page/         the browser page: index.html, page.js, capture.js (an AudioWorklet)
 
 Needs the `serve` extra (FastAPI, uvicorn, python-multipart, websockets); the CLI

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from ..audio import AudioError
+from ..audio import AudioError, audio_info, check_length
 from ..decoding import DecodingOptions
 from ..lm import LanguageModelError
 from .responses import MEDIA_TYPES, render
@@ -45,6 +45,7 @@ from .workers import Busy, WorkerPool
 PAGE_FILES = {"/": ("index.html", "text/html"), "/page.js": ("page.js", "text/javascript"),
               "/capture.js": ("capture.js", "text/javascript")}
 WEBSOCKET_PROTOCOL = "speech2text"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 KEY_PROTOCOL_PREFIX = "bearer."
 
 
@@ -64,6 +65,10 @@ class ServerConfig:
     max_upload_bytes: int = 25_000_000
     max_streams: int = 8
     cors_origins: tuple[str, ...] = ()
+    max_duration_s: float | None = 1800.0  # longer uploads are refused from their header (None: no limit)
+    body_timeout_s: float = 30.0  # an upload that sends nothing for this long is refused (408)
+    # Host headers served without an API key (DNS rebinding: a page on evil.example whose name now points here).
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
 
 
 def _error(status: int, message: str, param: str | None = None, headers: dict | None = None) -> JSONResponse:
@@ -103,6 +108,10 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
         pool.close()  # uvicorn has let the requests in flight finish; their jobs are done or queued
 
     app = FastAPI(title="speech2text", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    if not config.api_key:  # without a key, any page a browser shows could reach us under another name
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     if config.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -170,6 +179,7 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
                 upload.audio.file.seek(0)
                 shutil.copyfileobj(upload.audio.file, audio)
                 audio.flush()
+                check_length(audio_info(audio.name), config.max_duration_s)  # before decoding, as `transcribe`
                 # As `speech2text transcribe` reads a file (speech2text.batch.transcribe_one), so the text is the same.
                 return transcriber.transcribe(audio.name, decoder=decoding.decoder,
                                               beam_size=decoding.search_beam_size, reject_silence=True)
@@ -179,19 +189,19 @@ def create_app(pool: WorkerPool, config: ServerConfig) -> FastAPI:
     @app.post("/v1/audio/transcriptions")
     async def transcriptions(request: Request):
         require_key(request)
-        pool.admit()  # refuse before reading the upload, not after
-        try:
-            upload = await read_transcription_request(request, config.max_upload_bytes)
-        except ClientDisconnect:
-            return Response(status_code=400)  # no one reads it
-        try:
-            transcript = await pool.upload_job(transcription_job(upload))
-        except AudioError as error:
-            raise RequestError(400, f"{upload.audio.filename or 'file'}: {error}", "file") from None
-        except LanguageModelError as error:
-            raise RequestError(400, f"cannot use the prompt as hotwords ({error})", "prompt") from None
-        finally:
-            await upload.audio.close()
+        with pool.upload_slot():  # taken before the body is read: refused at once when full, and held while it arrives
+            try:
+                upload = await read_transcription_request(request, config.max_upload_bytes, config.body_timeout_s)
+            except ClientDisconnect:
+                return Response(status_code=400)  # no one reads it
+            try:
+                transcript = await pool.upload_job(transcription_job(upload))
+            except AudioError as error:
+                raise RequestError(400, f"{upload.audio.filename or 'file'}: {error}", "file") from None
+            except LanguageModelError as error:
+                raise RequestError(400, f"cannot use the prompt as hotwords ({error})", "prompt") from None
+            finally:
+                await upload.audio.close()
         body = render(transcript, upload.response_format)
         if isinstance(body, dict):
             return JSONResponse(body)

@@ -34,12 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from ..audio import SAMPLE_RATE
+from ..audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, SAMPLE_RATE  # noqa: F401 - the limits, app.py imports from here
 from ..stream import StreamEvent, StreamingRecognizer
 from ..vad import VadConfig
 from .workers import WorkerPool
 
-MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000
 MAX_MESSAGE_BYTES = 256 * 1024  # 8 s of 16 kHz PCM16 in one frame; the server refuses larger frames
 MAX_BACKLOG_MESSAGES = 64
 # Close codes (RFC 6455): normal, unsupported data, policy violation, try again later.

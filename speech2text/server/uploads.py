@@ -1,13 +1,15 @@
 """Reading a POST /v1/audio/transcriptions request: the multipart upload, with its size limit, and its fields.
 
 The limit is enforced while the body is read: a Content-Length over it is refused
-before a byte is read, and a body without one (chunked) is cut off at the limit. The
+before a byte is read, and a body without one (chunked) is cut off at the limit; a body
+that stops arriving is refused after `body_timeout_s` (serve --body-timeout-s). The
 file part is spooled by Starlette's multipart parser (memory up to 1 MB, then a
 temporary file), so a request never holds more than that in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import AsyncIterator
@@ -52,9 +54,17 @@ def _too_large(max_upload_bytes: int) -> RequestError:
     return RequestError(413, f"the upload is larger than the server's limit of {max_upload_bytes / 1e6:g} MB", "file")
 
 
-async def _limited(chunks: AsyncIterator[bytes], max_upload_bytes: int) -> AsyncIterator[bytes]:
+async def _limited(chunks: AsyncIterator[bytes], max_upload_bytes: int, body_timeout_s: float) -> AsyncIterator[bytes]:
+    """The body's chunks, cut off past `max_upload_bytes` (413) or when none arrives for `body_timeout_s` (408)."""
     received = 0
-    async for chunk in chunks:
+    chunks = aiter(chunks)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), body_timeout_s)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:  # TimeoutError from 3.11 on
+            raise RequestError(408, f"no part of the upload arrived for {body_timeout_s:g} s", "file") from None
         received += len(chunk)
         if received > max_upload_bytes:
             raise _too_large(max_upload_bytes)
@@ -92,7 +102,8 @@ def _checked_fields(fields: dict[str, str]) -> tuple[str, tuple[tuple[str, float
     return response_format, prompt_hotwords(fields.get("prompt", ""))
 
 
-async def read_transcription_request(request: Request, max_upload_bytes: int) -> TranscriptionRequest:
+async def read_transcription_request(request: Request, max_upload_bytes: int,
+                                     body_timeout_s: float) -> TranscriptionRequest:
     """The checked request, its audio spooled; raises RequestError (400 or 413).
 
     The caller closes `audio` when done with it.
@@ -103,7 +114,7 @@ async def read_transcription_request(request: Request, max_upload_bytes: int) ->
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_upload_bytes:
         raise _too_large(max_upload_bytes)
-    parser = MultiPartParser(request.headers, _limited(request.stream(), max_upload_bytes),
+    parser = MultiPartParser(request.headers, _limited(request.stream(), max_upload_bytes, body_timeout_s),
                              max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
     try:
         form = await parser.parse()

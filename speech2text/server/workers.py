@@ -12,11 +12,12 @@ their number is capped by the app, so they cannot grow the queue without bound e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -45,18 +46,29 @@ class WorkerPool:
         )
         self.workers = len(transcribers)
         self.capacity = self.workers + queue_size
-        self.pending = 0  # upload jobs admitted and not yet finished (touched on the event loop only)
+        self.pending = 0  # uploads admitted (body arriving, queued or running), not yet finished; event loop only
         self._job_s = 1.0  # moving average of a job's duration, for Retry-After
+        self._running = 0  # jobs on a worker thread now
+        self._running_lock = threading.Lock()
 
     def _bind(self, idle: queue.SimpleQueue) -> None:
         self._local.transcriber = idle.get_nowait()
 
     def _run(self, job: Callable[[object], Result]) -> Result:
         started = time.monotonic()
+        with self._running_lock:
+            self._running += 1
         try:
             return job(self._local.transcriber)
         finally:
             self._job_s = 0.8 * self._job_s + 0.2 * (time.monotonic() - started)
+            with self._running_lock:
+                self._running -= 1
+
+    @property
+    def running(self) -> int:
+        """Jobs running on a worker thread now (what a shutdown would have to wait for)."""
+        return self._running
 
     def admit(self) -> None:
         """Raise Busy if an upload job would find the queue full."""
@@ -64,19 +76,26 @@ class WorkerPool:
             waiting_rounds = (self.pending - self.workers) / self.workers + 1
             raise Busy(max(1, math.ceil(waiting_rounds * self._job_s)))
 
-    async def upload_job(self, job: Callable[[object], Result]) -> Result:
-        """Run job(transcriber) on a worker, counted against the queue; raises Busy when it is full."""
+    @contextlib.contextmanager
+    def upload_slot(self) -> Iterator[None]:
+        """A place in the queue for one upload, held from before its body is read until its transcript is done;
+        raises Busy when none is free. Bodies still arriving count, so slow uploads cannot pile up past it."""
         self.admit()
         self.pending += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, job)
+            yield
         finally:
             self.pending -= 1
+
+    async def upload_job(self, job: Callable[[object], Result]) -> Result:
+        """Run job(transcriber) on a worker for an upload that holds an upload_slot()."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, job)
 
     async def stream_job(self, job: Callable[[object], Result]) -> Result:
         """Run job(transcriber) on a worker for a stream: never refused, as each stream has one job at a time."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, job)
 
     def close(self) -> None:
-        """Wait for the jobs in progress and queued, then stop the threads."""
-        self._executor.shutdown(wait=True)
+        """Drop the queued jobs and stop the threads once their jobs end, without waiting for them: by now the
+        server's shutdown grace is over, and a job still running is abandoned (see `running`)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
