@@ -44,7 +44,7 @@ def whisper_labeller(threads: int):
         segments, _ = model.transcribe(samples, language="en", beam_size=1, temperature=0.0,
                                        condition_on_previous_text=False, without_timestamps=True)
         segments = list(segments)
-        text = normalize_text(" ".join(segment.text for segment in segments))
+        text = " ".join(segment.text for segment in segments)
         weights = [max(len(segment.tokens), 1) for segment in segments]
         if not segments:
             return Label(text, 0.0)
@@ -67,12 +67,13 @@ def label_manifest(manifest: Path, out: Path, labeller, min_confidence: float = 
             skipped.add(row["audio"], f"unreadable audio ({getattr(error, 'strerror', None) or error})")
             continue
         label = labeller(samples)
-        if not label.text:
+        text = normalize_text(label.text)
+        if not text:
             skipped.add(row["audio"], "the labeller heard no words")
         elif label.confidence < min_confidence:
             skipped.add(row["audio"], f"label confidence under {min_confidence}")
         else:
-            labelled.append(row | {"text": label.text, "label_source": LABELLER,
+            labelled.append(row | {"text": text, "label_source": LABELLER,
                                    "label_confidence": round(label.confidence, 4)})
     with atomic_path(out) as tmp:
         tmp.write_text("".join(json.dumps(row) + "\n" for row in labelled), encoding="utf-8")

@@ -105,9 +105,12 @@ def evaluated_subsets(output: str) -> list[str]:
     return re.findall(r"^  (\S+) +\d+ +[\d.]+% ", output, flags=re.MULTILINE)
 
 
-def test_every_corpus_has_a_recipe_with_a_valid_config():
+def test_every_corpus_is_prepared_by_a_recipe_and_each_recipe_config_is_valid():
     assert set(CORPUS_NAMES) == set(CORPORA)
+    recipes = "".join(path.read_text() for path in ROOT.glob("recipes/*/run.sh"))
     for corpus in CORPORA:
+        assert f"prepare {corpus} " in recipes, corpus
+    for corpus in [name for name in CORPORA if (ROOT / "recipes" / name).is_dir()]:
         config = TrainConfig.from_dict(read_config_file(ROOT / "recipes" / corpus / "config.toml"))
         assert config.dev_manifest == f"work/{corpus}/data/dev{'-clean' if corpus == 'librispeech' else ''}.jsonl"
         assert (ROOT / "recipes" / corpus / "README.md").is_file()
@@ -240,7 +243,7 @@ def test_synthetic_recipe_scores_each_held_out_voice(tmp_path):
 
 def test_average_py_means_two_runs_and_export_py_exports_the_mean(fsdd_manifest, tmp_path):
     """The default recipe's tools in small: two runs from one start, trained differently, average.py (the
-    releases before this one, experiments/ablations.sh select), export.py (run.sh stage 9)."""
+    tool for checkpoint means), export.py (run.sh stage 8)."""
     import torch
 
     from speech2text.augment import AugmentConfig

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Training on a lent GPU machine (the device tool: one call of at most 10 minutes, 64 MiB carried, no
 # network, Python 3.12 with torch and torchaudio but none of soundfile, jiwer, num2words, pyroomacoustics):
-#   recipes/default_model/gpu.sh prepare CONFIG [--kbps N] [--share F]   here, after run.sh stages 1-5:
+#   recipes/default_model/gpu.sh prepare CONFIG [--kbps N] [--share F]   here, after run.sh stages 1-4:
 #                                                 the pack (pack.py's options) and the wheels, into work/gpu
 #   recipes/default_model/gpu.sh train [MINUTES] [KEY=VALUE...]   there, with carry ["work/gpu"]
 # `train` installs the wheels, makes the pack's derived rows again on every core, trains the packed
 # config on CUDA for at most MINUTES (7), and leaves under $OUT what comes back: best.pt as float16
 # (export.py), the log, run.tar.gz (metrics.jsonl, metrics.png, config.json) and last.pt in parts:
-#   cat last.pt.part-* > work/default_model/scratch/last.pt   (then scratch.toml goes on here, on the CPU)
+#   cat last.pt.part-* > work/default_model/run/last.pt   (then config.toml goes on here, on the CPU)
 # A stopped run keeps its best.pt from the last dev evaluation, so a short call still returns a model.
 # Measured: recipe README, "Training on a lent GPU". Environment: GPU_DIR (work/gpu), PYTHON (python3
 # there, .venv/bin/python for prepare), DEVICE (cuda; the tests run `train` on the CPU).

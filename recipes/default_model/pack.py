@@ -1,6 +1,6 @@
 """A training config's speech in Ogg Opus, small enough to carry to a lent GPU machine, and back out there.
 
-    python recipes/default_model/pack.py pack recipes/default_model/experiments/scratch.toml --out work/pack
+    python recipes/default_model/pack.py pack recipes/default_model/config.toml --out work/pack
     python recipes/default_model/pack.py unpack work/pack --workers 16          (on the GPU machine)
     python -m speech2text train work/pack/config.json device=cuda out_dir=/tmp/run
 
