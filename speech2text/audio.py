@@ -86,7 +86,7 @@ def audio_info(source: str | Path | bytes) -> AudioInfo:
             raise AudioError("empty input")
         target = io.BytesIO(source)
     else:
-        target = str(_checked_path(source))
+        target = str(_checked_path(source, warn=False))
     try:
         info = soundfile.info(target)
     except UNREADABLE as error:
@@ -118,7 +118,9 @@ def check_length(info: AudioInfo, max_duration_s: float | None = MAX_DURATION_S)
                          "(--max-duration-s)")
 
 
-def _checked_path(source: str | Path) -> Path:
+def _checked_path(source: str | Path, warn: bool = True) -> Path:
+    """`source` if it is a file that may hold audio; AudioError naming why not. warn: say if it is a truncated WAV
+    (off for a look at the header alone, which the file's reading follows)."""
     path = Path(source)
     if not path.exists():
         raise AudioError("no such file")
@@ -133,7 +135,8 @@ def _checked_path(source: str | Path) -> Path:
             head = f.read(64 * 1024)
     except OSError as error:  # e.g. no read permission: say so, not "not a readable audio file"
         raise AudioError(error.strerror or str(error)) from None
-    _warn_if_truncated_wav(path, head)
+    if warn:
+        _warn_if_truncated_wav(path, head)
     return path
 
 
