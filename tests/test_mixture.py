@@ -56,13 +56,14 @@ def test_weights_must_match_the_manifests_and_be_usable():
         TrainConfig(train_manifests=("a.jsonl",), out_dir="run", epoch_hours=0.0)
 
 
-def test_the_default_recipe_trains_from_nothing_on_real_speech_first():
-    """recipes/default_model/config.toml: one weight per source, real speech the larger share, no starting
-    checkpoint, and checkpoints chosen on real dev speakers only (run.sh stage 4 makes dev.jsonl of them)."""
+def test_the_default_recipe_trains_on_real_speech_first():
+    """recipes/default_model/config.toml: one weight per source, real speech the larger share, the starting
+    checkpoint made by run.sh, and checkpoints chosen on real dev speakers only (run.sh stage 4)."""
     recipe = Path(__file__).parents[1] / "recipes/default_model"
     config = TrainConfig.from_dict(read_config_file(recipe / "config.toml"))
     assert len(config.source_weights) == len(config.train_manifests) and abs(sum(config.source_weights) - 1) < 1e-9
-    assert config.init_from is None and config.epoch_hours
+    script = (recipe / "run.sh").read_text()
+    assert config.epoch_hours and f"start=$W/{Path(config.init_from).name}" in script and "git show" in script
     synthetic = [w for m, w in zip(config.train_manifests, config.source_weights) if "/synth/" in m or "/piper/" in m]
     assert synthetic and sum(synthetic) < 0.5
     dev_line = next(line for line in (recipe / "run.sh").read_text().splitlines() if "> $W/dev.jsonl" in line)
