@@ -102,7 +102,7 @@ def test_audio_whose_header_says_1_hz_is_refused_before_decoding(tmp_path):
     soundfile.write(lying, np.zeros(20_000, np.int16), 1, subtype="PCM_16")  # 40 KB that says 5.5 hours
     started = time.monotonic()
     result = run("transcribe", lying)
-    assert result.returncode == 1 and time.monotonic() - started < 30
+    assert result.returncode == 1 and time.monotonic() - started < 60
     assert one_error_line(result) == (f"speech2text: error: {lying}: a sample rate of 1 Hz is not speech audio "
                                       "(from 8000 to 192000 Hz)")
 
@@ -114,7 +114,7 @@ def test_audio_longer_than_max_duration_is_refused_before_decoding(tmp_path):
             f.write(np.zeros(8000 * 60, np.int16))
     started = time.monotonic()
     result = run("transcribe", hour, "--max-duration-s", "600")
-    assert result.returncode == 1 and time.monotonic() - started < 30
+    assert result.returncode == 1 and time.monotonic() - started < 60
     assert one_error_line(result) == (f"speech2text: error: {hour}: 3,600 s long, over the limit of 600 s "
                                       "(--max-duration-s)")
     assert "before decoding (default: 14400; 0: no limit)" in " ".join(run("transcribe", "--help").stdout.split())
@@ -166,8 +166,8 @@ def test_a_named_pipe_is_read_as_its_file_and_one_with_no_writer_is_given_up(tmp
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert process_substitution.returncode == 0 and process_substitution.stdout == expected, process_substitution.stderr
     started = time.monotonic()
-    result = run("transcribe", fifo, timeout=60)
-    assert result.returncode == 1 and time.monotonic() - started < 30
+    result = run("transcribe", fifo, timeout=120)
+    assert result.returncode == 1 and time.monotonic() - started < 60
     assert one_error_line(result) == (f"speech2text: error: {fifo}: nothing came through this pipe for 10 s "
                                       "(does anything write to it?)")
 
