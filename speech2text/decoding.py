@@ -21,15 +21,12 @@ from .lm import LM_WEIGHT, WORD_SCORE, WORD_SEPARATOR
 from .text import Vocabulary
 
 DECODERS = ("greedy", "beam", "lm")
-# The LM search's widths: a wide beam, pruned hard. On the bundled model's dev set (LJ Speech, unseen
-# FSDD speakers, a held-out natural voice; mean WER of the three parts), with the bundled LM, beam 32
-# at LM weight 1.2 gave 19.0% at RTF 0.015; beam 1024 at weight 2.0 gives 15.2% at RTF 0.033 (2 threads,
-# the whole pipeline), once each hypothesis may grow by only its BEAM_SIZE_TOKEN likeliest tokens per
-# frame and none may fall BEAM_THRESHOLD (natural log) behind the best: flashlight's beam_size_token
-# and beam_threshold. All 29 tokens gave the same WER at 1.7x the time; at beam 256, a threshold of 50
-# the same WER as 15 at 1.5x the time.
-# recipes/default_model/README.md has the sweep.
-DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 1024}
+# The LM search's widths: a beam of 256, each hypothesis grown by only its BEAM_SIZE_TOKEN likeliest tokens
+# per frame, none kept BEAM_THRESHOLD (natural log) behind the best: flashlight's beam_size, beam_size_token
+# and beam_threshold. On the bundled model's dev set of real unseen speakers (benchmarks/lm_search.py,
+# 2026-12-08), beam 256 gives 65.6% WER at a third of beam 1024's search time (65.1%); beam 64 66.3%.
+# recipes/default_model/RESULTS.md has the sweeps.
+DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 256}
 BEAM_SIZE_TOKEN = 12
 BEAM_THRESHOLD = 15.0
 # The LM search starts afresh, as at a sentence start, after every pause between words of at least
@@ -40,7 +37,7 @@ BEAM_THRESHOLD = 15.0
 # Chosen on the dev sets joined into one file each (LJ Speech 25 utterances, 2.7 min; the held-out
 # natural voice 50), with the bundled model: no restarts 15.7% / 29.5% WER; 0.2 s 14.7% / 29.2%;
 # 0.3 s 14.1% / 28.7%; 0.45 s 13.9% / 28.7%, but 29.7% against 29.0% on the natural voice's
-# sentences one at a time, where 0.3 s changes nothing. recipes/default_model/README.md has the sweep.
+# sentences one at a time, where 0.3 s changes nothing. recipes/default_model/RESULTS.md has the sweep.
 PAUSE_S = 0.3
 
 

@@ -13,6 +13,8 @@ ASSETS = ROOT / "assets"
 FIXTURES = ROOT / "tests" / "fixtures"
 FSDD = FIXTURES / "fsdd"  # {digit}_{speaker}_{index}.flac, 8 kHz
 LJSPEECH = FIXTURES / "ljspeech"  # {id}.flac, 16 kHz, with metadata.csv
+LIBRISPEECH = FIXTURES / "librispeech"  # {speaker}-{chapter}-{n}.mp3 of three test readers, with transcripts.txt
+SPEECHOCEAN = FIXTURES / "speechocean762"  # {utterance}.ogg of four non-native test speakers, with transcripts.txt
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
@@ -25,6 +27,13 @@ def ljspeech_texts() -> dict[Path, str]:
     """Each LJ Speech fixture file with its normalized transcript (metadata.csv: id|raw|normalized), in id order."""
     rows = (line.split("|") for line in (LJSPEECH / "metadata.csv").read_text(encoding="utf-8").splitlines())
     return {LJSPEECH / f"{utterance_id}.flac": normalized for utterance_id, _, normalized in sorted(rows)}
+
+
+def transcripts(folder: Path) -> dict[Path, str]:
+    """Each audio file of a fixture folder with its transcript (transcripts.txt: 'UTTERANCE-ID TRANSCRIPT')."""
+    lines = (folder / "transcripts.txt").read_text(encoding="utf-8").splitlines()
+    files = {path.stem: path for path in folder.iterdir() if path.suffix in (".mp3", ".ogg", ".flac")}
+    return {files[utterance]: text for utterance, _, text in (line.partition(" ") for line in lines)}
 
 
 @pytest.fixture
