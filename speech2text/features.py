@@ -14,7 +14,8 @@ from .mel import LEVEL_PERCENTILE, MAX_LEVEL_GAIN_DB, mel_filterbank
 # The speech level (mel.speech_level_db) every input is moved to. The bundled model's training sources
 # sit at medians of -6.0 (LJ Speech) to -11.6 dB (its copies in simulated rooms), -9.3 dB weighted as
 # config.toml weights them; recordings from other microphones and gains sit as much as 30 dB below. -6
-# was the best of -3 to -12 dB in steps of 1.5 on the bundled model's dev sets (recipes/default_model/README.md).
+# was the best of -3 to -12 dB in steps of 1.5 on the bundled model's dev sets (git history of
+# recipes/default_model/README.md, 2026-12-06).
 SPEECH_LEVEL_DB = -6.0
 
 

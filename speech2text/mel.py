@@ -14,7 +14,7 @@ import numpy as np
 # of the input is silence. The gain that moves it to the target is capped, so that a window of room
 # noise is not raised to the loudness of speech: 3 s of white or low-passed noise at -70 to -30 dBFS, 40
 # inputs, came out as 3 words without the normalization, 6 with a cap of 20 dB, 9 with 30; the dev sets
-# scored the same with either cap (recipes/default_model/README.md, "fifth session").
+# scored the same with either cap (git history of recipes/default_model/README.md, 2026-12-06).
 LEVEL_PERCENTILE = 95.0
 MAX_LEVEL_GAIN_DB = 20.0
 
