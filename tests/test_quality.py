@@ -19,7 +19,7 @@ from conftest import ASSETS, FSDD, LIBRISPEECH, SPEECHOCEAN, fsdd_text, ljspeech
 from speech2text.metrics import error_rates
 from speech2text.text import normalize_text
 
-# Corpus WER bounds. The bundled en-small (2026-12-08: trained on real speech of 453 speakers;
+# Corpus WER bounds. The bundled en-small (2026-12-08: trained on real speech of 454 speakers;
 # recipes/default_model) measures, with the default LM decoder (beam 256, LM weight 1.2, word score -1):
 MAX_ASSET_WER = 0.0625  # 0: none of 16 words wrong
 MAX_FSDD_WER = 0.10  # 0: none of 11 held-out digits wrong
