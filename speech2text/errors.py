@@ -61,7 +61,7 @@ OPTIONAL_MODULES = {
 def missing_package(error: ImportError, needed_by: str) -> MissingPackageError | None:
     """The one line for an optional module that is not installed ("train needs PyTorch: pip install
     'speech2text[train]'"), or None when the missing module is none of OPTIONAL_MODULES (a bug, not the user's)."""
-    known = OPTIONAL_MODULES.get(getattr(error, "name", None) or "")
+    known = OPTIONAL_MODULES.get((getattr(error, "name", None) or "").split(".")[0])
     if known is None:
         return None
     what, package = known

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -108,9 +109,14 @@ class Transcriber:
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, quantize: str | None = None,
-                        runtime: str = "torch", threads: int | None = None) -> Transcriber:
+                        runtime: str | None = None, threads: int | None = None) -> Transcriber:
         """A bundled model by name (None: the default), a checkpoint or an .onnx file, on `runtime`
-        (load_transcriber). quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers."""
+        (load_transcriber). quantize="int8" applies dynamic int8 quantization to the LSTM and linear layers.
+
+        runtime None: PyTorch where it is installed (so that `.model` is there for export and fine-tuning),
+        else "auto", which on an install without torch is ONNX Runtime."""
+        if runtime is None:
+            runtime = "torch" if importlib.util.find_spec("torch") else "auto"
         return load_transcriber(path_or_name, runtime, quantize, threads)
 
     @property

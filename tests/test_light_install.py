@@ -35,15 +35,27 @@ def run_without_train_extra(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def assert_names_the_train_extra(result: subprocess.CompletedProcess, needed_by: str) -> None:
+def assert_names_the_train_extra_for(result: subprocess.CompletedProcess, needed_by: str, what: str) -> None:
     assert result.returncode == 1, result.stderr
-    assert result.stderr == f"speech2text: error: {needed_by} needs PyTorch: {INSTALL_LINE}\n"
+    assert result.stderr == f"speech2text: error: {needed_by} needs {what}: {INSTALL_LINE}\n"
+
+
+def assert_names_the_train_extra(result: subprocess.CompletedProcess, needed_by: str) -> None:
+    assert_names_the_train_extra_for(result, needed_by, "PyTorch")
 
 
 def test_transcribe_runs_without_torch():
     result = run_without_train_extra("transcribe", str(SPEECH))
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{SAID}\n"
+
+
+def test_the_python_api_runs_without_torch():
+    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in TRAIN_EXTRA)
+    code = (f"import sys; {hide}; from speech2text import Transcriber; transcriber = Transcriber.from_pretrained(); "
+            f"print(transcriber.runtime, transcriber.transcribe({str(SPEECH)!r}).text)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout) == (0, f"onnx {SAID}\n"), result.stderr
 
 
 @pytest.mark.parametrize(
@@ -60,8 +72,13 @@ def test_commands_that_need_torch_say_what_to_install(args, needed_by):
 
 def test_a_plot_without_matplotlib_names_the_train_extra(tmp_path):
     result = run_without_train_extra("transcribe", str(SPEECH), "--plot", str(tmp_path / "plot.png"))
-    assert result.returncode == 1
-    assert result.stderr == f"speech2text: error: transcribe needs matplotlib: {INSTALL_LINE}\n"
+    assert_names_the_train_extra_for(result, "transcribe", "matplotlib")
+
+
+def test_synthesize_without_scipy_names_the_train_extra_before_any_work(tmp_path):
+    result = run_without_train_extra("synthesize", "--queries", "--hours", "0.01", "--out", str(tmp_path / "corpus"))
+    assert_names_the_train_extra_for(result, "synthesize", "SciPy")
+    assert not (tmp_path / "corpus").exists()
 
 
 def directory_mb(path: Path) -> float:

@@ -71,6 +71,9 @@ def refuse_writing_over_inputs(out: Path, splits, inputs: list) -> None:
 
 
 def cmd_synthesize(args) -> int:
+    # Rooms and the telephone line need SciPy (the train extra): on a light install, say so before any work.
+    import scipy.signal  # noqa: F401
+
     from ..neural_voices import INSTALL_HINT
     from ..synthesis import (
         NEURAL_ENGINES,
