@@ -298,6 +298,22 @@ def test_the_conversation_grammar_never_says_a_demo_sentence():
     assert not demo & said
 
 
+def test_the_orders_grammar_spells_with_the_models_letters_and_covers_each_detail():
+    """recipes/default_model/orders.gram goes into the LM (run.sh stage 6): every sentence must be
+    normalized text the model can spell, and the sample must hold every size, milk, roast and sugar."""
+    from speech2text.grammar import Grammar
+    from speech2text.text import LETTERS, SPACE, normalize_text
+
+    grammar = Grammar((ROOT / "recipes/default_model/orders.gram").read_text())
+    sentences = grammar.sentences(per_template=600, seed=4)
+    letters = set(LETTERS + SPACE)
+    assert all(normalize_text(s) == s and set(s) <= letters for s in sentences)
+    said = " ".join(sentences)
+    for name in ("size", "roast", "milk", "sugar", "drink"):
+        for choice in grammar.expand(grammar.rules[name]):
+            assert f" {choice} " in f" {said} ", (name, choice)
+
+
 def listen_script():
     sys.path.insert(0, str(ROOT / "recipes/default_model"))
     try:

@@ -55,7 +55,7 @@ run_stage 3 synthesize synthesize
 run_stage 4 dev-set eval "cat $W/librispeech/dev.jsonl $W/speechocean762/dev.jsonl $W/fsdd/unseen_dev.jsonl > $W/dev.jsonl"
 # 5. Training, as config.toml and config_more.toml declare it: the mixtures, the model, the schedules. It
 # starts from the release of 2026-12-07, kept in git history (from random weights this CPU's budget does
-# not reach it: RESULTS.md, 2026-12-08), trains 13 epochs on the real mixture (run/), then 26 more on one
+# not reach it: RESULTS.md, 2026-12-08), trains 13 epochs on the real mixture (run/), then 36 more on one
 # that leans towards audiobook readers (run_more/).
 MODEL=$W/run_more/best.pt
 train() {
@@ -65,23 +65,28 @@ train() {
   $S2T train recipes/default_model/config_more.toml device=${DEVICE:-auto}
 }
 run_stage 5 train train
-# 6. The word 3-gram LM: public-domain text, the training transcripts, the assistant grammar and
-# conversation.gram, minus every dev and test sentence; its weights tuned on dev.
+# 6. The word 3-gram LM: public-domain text, the training transcripts, the assistant grammar,
+# conversation.gram and coffee-shop orders (orders.gram), minus every dev and test sentence; its weights
+# tuned on dev.
 build_lm() {
   $PY -c "from speech2text.grammar import assistant_sentences; print('\n'.join(assistant_sentences()))" > $W/queries.txt
   $PY -c "from pathlib import Path; from speech2text.grammar import Grammar
 print('\n'.join(Grammar(Path('recipes/default_model/conversation.gram').read_text()).sentences(seed=3)))" \
     > $W/conversation.txt
+  $PY -c "from pathlib import Path; from speech2text.grammar import Grammar
+print('\n'.join(Grammar(Path('recipes/default_model/orders.gram').read_text()).sentences(per_template=600, seed=4)))" \
+    > $W/orders.txt
   $PY -c "import json, sys
 for path in sys.argv[1:]:
     for line in open(path):
         print(json.loads(line)['text'])" $W/speechocean762/train.jsonl $W/librispeech/train.jsonl \
     $W/untranscribed/labelled.jsonl $W/ljspeech/train.jsonl > $W/transcripts.txt
   # The grammars count twice: --prune drops trigrams seen once, and each query is one sentence of its
-  # kind ("what is your name" lost its trigrams that way); they are the product's domain.
+  # kind ("what is your name" lost its trigrams that way); they are the product's domain. The orders,
+  # a sample of 600 per template, repeat their trigrams already.
   cat $W/queries.txt $W/queries.txt > $W/queries_twice.txt
   cat $W/conversation.txt $W/conversation.txt > $W/conversation_twice.txt
-  $S2T lm build $DATA/text/*.txt $W/transcripts.txt $W/queries_twice.txt $W/conversation_twice.txt \
+  $S2T lm build $DATA/text/*.txt $W/transcripts.txt $W/queries_twice.txt $W/conversation_twice.txt $W/orders.txt \
     -o $W/lm.arpa --prune $HELD_OUT
   # Tuned at beam 256, the default width (decoding.DEFAULT_BEAM_SIZE; benchmarks/lm_search.py measures it).
   $S2T lm tune --model $MODEL --lm $W/lm.arpa --manifest $W/dev.jsonl --beam-size 256 \
