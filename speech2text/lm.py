@@ -30,8 +30,9 @@ KENLM_MAX_ORDER = 6  # the KenLM inside flashlight-text (PyPI wheels) reads no l
 NEVER = -99.0  # ARPA's log10 probability of <s>, which is never predicted
 # Beam search weights for the bundled model and LM at the default beam (decoding.DEFAULT_BEAM_SIZE),
 # tuned with `speech2text lm tune` on the recipe's dev set of real unseen speakers (recipes/default_model,
-# stage 6; RESULTS.md, 2026-12-08): 65.6% WER there, against 66.9% at 2.0 / 0, the weights before.
-LM_WEIGHT, WORD_SCORE = 1.2, -1.0
+# stage 6; RESULTS.md, 2026-12-08, stage 5b): 58.7% WER there, against 59.4% at 1.2 / -1, the weights of
+# release 0.2.0, and 59.9% at 2.0 / 0, those of 0.1.0.
+LM_WEIGHT, WORD_SCORE = 1.6, -1.0
 
 
 class LanguageModelError(Speech2TextError, ValueError):
