@@ -21,12 +21,13 @@ from .lm import LM_WEIGHT, WORD_SCORE, WORD_SEPARATOR
 from .text import Vocabulary
 
 DECODERS = ("greedy", "beam", "lm")
-# The LM search's widths: a beam of 256, each hypothesis grown by only its BEAM_SIZE_TOKEN likeliest tokens
+# The LM search's widths: a beam of 128, each hypothesis grown by only its BEAM_SIZE_TOKEN likeliest tokens
 # per frame, none kept BEAM_THRESHOLD (natural log) behind the best: flashlight's beam_size, beam_size_token
 # and beam_threshold. On the bundled model's dev set of real unseen speakers (benchmarks/lm_search.py,
-# 2026-12-08), beam 256 gives 65.6% WER at a third of beam 1024's search time (65.1%); beam 64 66.3%.
-# recipes/default_model/RESULTS.md has the sweeps.
-DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 256}
+# 2026-12-08b, 2 threads), beam 128 gives 59.2% WER at 0.29 of beam 1024's search time (58.4%), the
+# narrowest beam within a point of it: the whole decoder then runs file by file at RTF 0.016, under a
+# fifth of whisper tiny.en's. Beam 256: 58.6%, RTF 0.021; beam 64: 59.6%. RESULTS.md has the sweeps.
+DEFAULT_BEAM_SIZE = {"greedy": 1, "beam": 8, "lm": 128}
 BEAM_SIZE_TOKEN = 12
 BEAM_THRESHOLD = 15.0
 # The LM search starts afresh, as at a sentence start, after every pause between words of at least

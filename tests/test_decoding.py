@@ -165,7 +165,7 @@ def test_decoding_options_state_the_lm_rule_once_and_refuse_what_cannot_work():
     for implied in (dict(lm="x.arpa"), dict(words=("yes", "no")), dict(hotwords=(("paris", 5.0),))):
         assert DecodingOptions(decoder="greedy", **implied).decoder == "lm"
     assert DecodingOptions(decoder="beam").search_beam_size == 8
-    assert DecodingOptions().search_beam_size == 256
+    assert DecodingOptions().search_beam_size == 128
     assert DecodingOptions(beam_size=4).lm_options()["beam_size"] == 4  # the LM decoder honours --beam-size
     for bad in (dict(decoder="viterbi"), dict(beam_size=0), dict(lm_weight=float("nan")), dict(words=()),
                 dict(hotwords=(("paris", float("inf")),))):
