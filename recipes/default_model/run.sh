@@ -88,7 +88,8 @@ for path in sys.argv[1:]:
   cat $W/conversation.txt $W/conversation.txt > $W/conversation_twice.txt
   $S2T lm build $DATA/text/*.txt $W/transcripts.txt $W/queries_twice.txt $W/conversation_twice.txt $W/orders.txt \
     -o $W/lm.arpa --prune $HELD_OUT
-  # Tuned at beam 256, the default width (decoding.DEFAULT_BEAM_SIZE; benchmarks/lm_search.py measures it).
+  # Tuned at beam 256; the default width is 128 (decoding.DEFAULT_BEAM_SIZE), chosen afterwards with these
+  # weights by benchmarks/lm_search.py (RESULTS.md).
   $S2T lm tune --model $MODEL --lm $W/lm.arpa --manifest $W/dev.jsonl --beam-size 256 \
     --lm-weights 0.8,1.2,1.6,2.0,2.5 --word-scores -1,0,1 | tee $W/lm_tune.txt
 }
