@@ -28,11 +28,16 @@ INSTALL_LINE = "pip install 'speech2text[train]'"
 MAX_LIGHT_INSTALL_MB = 400  # issue 41: faster-whisper, Vosk and PocketSphinx install in a few hundred MB or less
 
 
-def run_without_train_extra(*args: str) -> subprocess.CompletedProcess:
-    """`speech2text ARGS` in a child of this venv in which importing any package of the train extra fails."""
+def run_without_train_extra(code: str) -> subprocess.CompletedProcess:
+    """Python `code` in a child of this venv in which importing any package of the train extra fails."""
     hide = "; ".join(f"sys.modules[{name!r}] = None" for name in TRAIN_EXTRA)
-    code = f"import sys; {hide}; from speech2text.cli import main; sys.exit(main({list(args)!r}))"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", f"import sys; {hide}; {code}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def speech2text_without_train_extra(*args: str) -> subprocess.CompletedProcess:
+    """`speech2text ARGS` in a child of this venv in which importing any package of the train extra fails."""
+    return run_without_train_extra(f"from speech2text.cli import main; sys.exit(main({list(args)!r}))")
 
 
 def assert_names_the_train_extra_for(result: subprocess.CompletedProcess, needed_by: str, what: str) -> None:
@@ -45,16 +50,14 @@ def assert_names_the_train_extra(result: subprocess.CompletedProcess, needed_by:
 
 
 def test_transcribe_runs_without_torch():
-    result = run_without_train_extra("transcribe", str(SPEECH))
+    result = speech2text_without_train_extra("transcribe", str(SPEECH))
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{SAID}\n"
 
 
 def test_the_python_api_runs_without_torch():
-    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in TRAIN_EXTRA)
-    code = (f"import sys; {hide}; from speech2text import Transcriber; transcriber = Transcriber.from_pretrained(); "
-            f"print(transcriber.runtime, transcriber.transcribe({str(SPEECH)!r}).text)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = run_without_train_extra("from speech2text import Transcriber; transcriber = Transcriber.from_pretrained(); "
+                                     f"print(transcriber.runtime, transcriber.transcribe({str(SPEECH)!r}).text)")
     assert (result.returncode, result.stdout) == (0, f"onnx {SAID}\n"), result.stderr
 
 
@@ -67,16 +70,16 @@ def test_the_python_api_runs_without_torch():
     ],
 )
 def test_commands_that_need_torch_say_what_to_install(args, needed_by):
-    assert_names_the_train_extra(run_without_train_extra(*args), needed_by)
+    assert_names_the_train_extra(speech2text_without_train_extra(*args), needed_by)
 
 
 def test_a_plot_without_matplotlib_names_the_train_extra(tmp_path):
-    result = run_without_train_extra("transcribe", str(SPEECH), "--plot", str(tmp_path / "plot.png"))
+    result = speech2text_without_train_extra("transcribe", str(SPEECH), "--plot", str(tmp_path / "plot.png"))
     assert_names_the_train_extra_for(result, "transcribe", "matplotlib")
 
 
 def test_synthesize_without_scipy_names_the_train_extra_before_any_work(tmp_path):
-    result = run_without_train_extra("synthesize", "--queries", "--hours", "0.01", "--out", str(tmp_path / "corpus"))
+    result = speech2text_without_train_extra("synthesize", "--queries", "--hours", "0.01", "--out", str(tmp_path / "corpus"))
     assert_names_the_train_extra_for(result, "synthesize", "SciPy")
     assert not (tmp_path / "corpus").exists()
 
