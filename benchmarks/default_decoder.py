@@ -64,7 +64,8 @@ def main() -> None:
     print(f"\n{args.manifest}: {len(rows)} utterances, {minutes:.1f} min, one file at a time, {args.threads} threads\n")
     print("| system | WER | CER | RTF | RTF / whisper tiny.en's |\n|---|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {100 * r['wer']:.2f}% | {100 * r['cer']:.2f}% | {r['rtf']:.4f} | {r['rtf'] / whisper_rtf:.2f} |")
+        print(f"| {name} | {100 * r['wer']:.2f}% | {100 * r['cer']:.2f}% | {r['rtf']:.4f} | "
+              f"{r['rtf'] / whisper_rtf:.2f} |")
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "default_decoder.json").write_text(json.dumps(
         {"manifest": str(args.manifest), "utterances": len(rows), "minutes": minutes, "threads": args.threads,

@@ -56,8 +56,9 @@ def test_transcribe_runs_without_torch():
 
 
 def test_the_python_api_runs_without_torch():
-    result = run_without_train_extra("from speech2text import Transcriber; transcriber = Transcriber.from_pretrained(); "
-                                     f"print(transcriber.runtime, transcriber.transcribe({str(SPEECH)!r}).text)")
+    result = run_without_train_extra(
+        "from speech2text import Transcriber; transcriber = Transcriber.from_pretrained(); "
+        f"print(transcriber.runtime, transcriber.transcribe({str(SPEECH)!r}).text)")
     assert (result.returncode, result.stdout) == (0, f"onnx {SAID}\n"), result.stderr
 
 
@@ -79,9 +80,10 @@ def test_a_plot_without_matplotlib_names_the_train_extra(tmp_path):
 
 
 def test_synthesize_without_scipy_names_the_train_extra_before_any_work(tmp_path):
-    result = speech2text_without_train_extra("synthesize", "--queries", "--hours", "0.01", "--out", str(tmp_path / "corpus"))
+    corpus = tmp_path / "corpus"
+    result = speech2text_without_train_extra("synthesize", "--queries", "--hours", "0.01", "--out", str(corpus))
     assert_names_the_train_extra_for(result, "synthesize", "SciPy")
-    assert not (tmp_path / "corpus").exists()
+    assert not corpus.exists()
 
 
 def directory_mb(path: Path) -> float:
