@@ -30,6 +30,7 @@ from speech2text.manifest import read_manifest  # noqa: E402
 from speech2text.transcribe import load_transcriber  # noqa: E402
 
 DEV = ROOT / "work" / "default_model" / "dev.jsonl"
+WHISPER = "whisper tiny.en (faster-whisper int8, greedy)"
 RELEASE_0_1 = {"beam_size": 1024, "lm_weight": 2.0, "word_score": 0.0}
 
 
@@ -58,9 +59,9 @@ def main() -> None:
         "speech2text release 0.1 default: LM, beam {beam_size}, weight {lm_weight:g}, word score {word_score:g}"
         .format(**RELEASE_0_1): ours("lm", **RELEASE_0_1),
         "PocketSphinx 5": pocketsphinx(rows),
-        "whisper tiny.en (faster-whisper int8, greedy)": whisper_tiny(rows, args.threads),
+        WHISPER: whisper_tiny(rows, args.threads),
     }
-    whisper_rtf = results["whisper tiny.en (faster-whisper int8, greedy)"]["rtf"]
+    whisper_rtf = results[WHISPER]["rtf"]
     print(f"\n{args.manifest}: {len(rows)} utterances, {minutes:.1f} min, one file at a time, {args.threads} threads\n")
     print("| system | WER | CER | RTF | RTF / whisper tiny.en's |\n|---|---:|---:|---:|---:|")
     for name, r in results.items():
